@@ -1,0 +1,36 @@
+# Two commands: `make run` serves the app on devhost, `make test` runs the whole suite.
+# Both set up everything they need from a clean checkout.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+local.settings.json: local.settings.example.json
+	test -f $@ || cp $< $@
+
+run: $(STAMP) local.settings.json
+	$(BIN)/python -m devhost start --app . --port 7071
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict entities security contracts
+
+bench: $(STAMP)
+	$(BIN)/python bench/devhost_bench.py
+
+clean:
+	rm -rf $(VENV) .devhost .pytest_cache .mypy_cache .ruff_cache

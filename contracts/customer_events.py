@@ -1,0 +1,60 @@
+"""Events of the Customer aggregate (stream ``customers``), contract version 1.0.
+
+``email`` and ``phone`` are field-encryption envelopes; ``name`` is plain so support can search it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from contracts.payload import CUSTOMERS_STREAM, EventPayload
+
+
+@dataclass(frozen=True)
+class CustomerRegistered(EventPayload):
+    EVENT_TYPE: ClassVar[str] = "CustomerRegistered"
+    STREAM: ClassVar[str] = CUSTOMERS_STREAM
+
+    name: str
+    email: str
+    phone: str | None
+    credit_limit: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class CreditLimitChanged(EventPayload):
+    EVENT_TYPE: ClassVar[str] = "CreditLimitChanged"
+    STREAM: ClassVar[str] = CUSTOMERS_STREAM
+
+    credit_limit: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class CreditReserved(EventPayload):
+    EVENT_TYPE: ClassVar[str] = "CreditReserved"
+    STREAM: ClassVar[str] = CUSTOMERS_STREAM
+
+    order_id: str
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class CreditReleased(EventPayload):
+    EVENT_TYPE: ClassVar[str] = "CreditReleased"
+    STREAM: ClassVar[str] = CUSTOMERS_STREAM
+
+    order_id: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class CreditSettled(EventPayload):
+    EVENT_TYPE: ClassVar[str] = "CreditSettled"
+    STREAM: ClassVar[str] = CUSTOMERS_STREAM
+
+    order_id: str
+    amount: int

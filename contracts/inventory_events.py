@@ -1,0 +1,48 @@
+"""Events of the Inventory aggregate, one per SKU (stream ``products``), contract version 1.0."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from contracts.payload import PRODUCTS_STREAM, EventPayload
+
+
+@dataclass(frozen=True)
+class StockAdjusted(EventPayload):
+    EVENT_TYPE: ClassVar[str] = "StockAdjusted"
+    STREAM: ClassVar[str] = PRODUCTS_STREAM
+
+    delta: int
+    on_hand: int
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class StockReserved(EventPayload):
+    EVENT_TYPE: ClassVar[str] = "StockReserved"
+    STREAM: ClassVar[str] = PRODUCTS_STREAM
+
+    order_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class StockReleased(EventPayload):
+    EVENT_TYPE: ClassVar[str] = "StockReleased"
+    STREAM: ClassVar[str] = PRODUCTS_STREAM
+
+    order_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class StockCommitted(EventPayload):
+    """Reserved stock left the warehouse with a shipment; ``on_hand`` drops by ``quantity``."""
+
+    EVENT_TYPE: ClassVar[str] = "StockCommitted"
+    STREAM: ClassVar[str] = PRODUCTS_STREAM
+
+    order_id: str
+    quantity: int
+    on_hand: int

@@ -132,7 +132,7 @@ class TestMintAndVerify:
     def test_unsigned_token_rejected(self, issuer: TokenIssuer) -> None:
         token = jwt.encode(
             {"iss": "devhost", "sub": "a", "iat": int(NOW), "exp": int(NOW) + 60},
-            None,
+            "",
             algorithm="none",
         )
         assert reason(issuer, token) == "unsupported algorithm"

@@ -15,7 +15,10 @@ from contracts.wire import from_wire, to_wire
 
 
 class Command:
+    """Base of every command; subclasses are frozen dataclasses with these fields."""
+
     COMMAND_TYPE: ClassVar[str]
+    command_id: str
 
     def to_dict(self) -> dict[str, Any]:
         return dict(to_wire(self))

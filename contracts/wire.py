@@ -11,6 +11,7 @@ import dataclasses
 import types
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 T = TypeVar("T")
@@ -94,6 +95,11 @@ def _convert_optional(hint: Any, value: object, where: str) -> Any:
 def _convert_scalar(hint: Any, value: object, where: str) -> Any:
     if hint is Any or hint is object:
         return value
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        try:
+            return hint(value)
+        except ValueError:
+            raise WireFormatError(f"{where}: not one of the allowed values") from None
     if hint is bool:
         ok = isinstance(value, bool)
     elif hint is int:

@@ -1,0 +1,248 @@
+"""The Customer aggregate: registration, credit limit and the open balance of unsettled orders.
+
+Credit is reserved per order while it is open, released when it is cancelled and settled when it
+is delivered; ``open_balance`` is the sum of the reservations. The reserve/release/settle steps
+are idempotent per order id because orchestrations retry them and run them as compensations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from contracts.customer_events import (
+    CreditLimitChanged,
+    CreditReleased,
+    CreditReserved,
+    CreditSettled,
+    CustomerRegistered,
+)
+from contracts.events import Event
+from contracts.payload import EventPayload
+from entities import errors
+from entities.aggregate import (
+    AggregateState,
+    Outcome,
+    Step,
+    check_expected_version,
+    execute,
+)
+from entities.authorization import require
+from entities.context import CommandContext, StepContext
+from entities.validation import (
+    MAX_AMOUNT,
+    check_currency,
+    check_encrypted,
+    check_id,
+    check_int,
+    check_text,
+)
+from security import policy
+
+MAX_NAME_LENGTH = 200
+REMEMBERED_COMMANDS = 128  # reserve + release/settle per order: the last ~60 orders' retries
+
+
+@dataclass(frozen=True)
+class CreditReservation:
+    order_id: str
+    amount: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerState(AggregateState):
+    customer_id: str = ""
+    name: str = ""
+    email: str = ""  # encrypted envelope
+    phone: str | None = None  # encrypted envelope
+    credit_limit: int = 0
+    currency: str = ""
+    reservations: tuple[CreditReservation, ...] = ()
+    settled_total: int = 0
+    registered_at: str | None = None
+
+    @property
+    def exists(self) -> bool:
+        return bool(self.customer_id)
+
+    @property
+    def open_balance(self) -> int:
+        return sum(reservation.amount for reservation in self.reservations)
+
+    @property
+    def available_credit(self) -> int:
+        return self.credit_limit - self.open_balance
+
+    def reservation(self, order_id: str) -> CreditReservation | None:
+        return next((r for r in self.reservations if r.order_id == order_id), None)
+
+
+def _command_step(ctx: CommandContext, operation: str, cid: str) -> Step:
+    return Step(
+        aggregate_id=cid,
+        key=ctx.command_id,
+        operation=operation,
+        principal=ctx.principal,
+        occurred_at=ctx.occurred_at,
+        memory=REMEMBERED_COMMANDS,
+    )
+
+
+def _workflow_step(state: CustomerState, ctx: StepContext, operation: str, order_id: str) -> Step:
+    return Step(
+        aggregate_id=state.customer_id,
+        key=f"{operation}:{order_id}",
+        operation=operation,
+        principal=ctx.principal,
+        occurred_at=ctx.occurred_at,
+        same_actor_only=False,
+        memory=REMEMBERED_COMMANDS,
+    )
+
+
+def register(
+    state: CustomerState,
+    ctx: CommandContext,
+    *,
+    customer_id: str,
+    name: str,
+    email: str,
+    phone: str | None,
+    default_credit_limit: int,
+    default_currency: str,
+) -> Outcome[CustomerState]:
+    """Register with the default credit limit; ``email``/``phone`` arrive encrypted."""
+
+    def decide() -> list[EventPayload]:
+        require(policy.can_register_customer(ctx.principal, customer_id))
+        check_id(customer_id, "customerId")
+        if state.exists:
+            raise errors.CustomerAlreadyExists()
+        check_expected_version(ctx.expected_version, state.version)
+        check_text(name, "name", MAX_NAME_LENGTH)
+        check_encrypted(email, "email")
+        if phone is not None:
+            check_encrypted(phone, "phone")
+        limit = check_int(default_credit_limit, "defaultCreditLimit", 0, MAX_AMOUNT)
+        currency = check_currency(default_currency, "defaultCurrency")
+        return [CustomerRegistered(name, email, phone, limit, currency)]
+
+    step = _command_step(ctx, "register", customer_id)
+    return execute(state, step, decide, _evolve)
+
+
+def set_credit_limit(
+    state: CustomerState, ctx: CommandContext, *, amount: int, currency: str
+) -> Outcome[CustomerState]:
+    """Admin only. The currency may change only while no credit is reserved."""
+
+    def decide() -> list[EventPayload]:
+        require(policy.can_set_credit_limit(ctx.principal))
+        _check_exists(state)
+        check_expected_version(ctx.expected_version, state.version)
+        check_int(amount, "amount", 0, MAX_AMOUNT)
+        check_currency(currency)
+        if currency != state.currency and state.reservations:
+            raise errors.ValidationFailed(
+                "The currency cannot change while orders hold reserved credit.", field="currency"
+            )
+        return [CreditLimitChanged(amount, currency)]
+
+    step = _command_step(ctx, "setCreditLimit", state.customer_id)
+    return execute(state, step, decide, _evolve)
+
+
+def reserve_credit(
+    state: CustomerState, ctx: StepContext, *, order_id: str, amount: int, currency: str
+) -> Outcome[CustomerState]:
+    """Hold ``amount`` for an order; fails with ``CreditLimitExceeded`` past the limit."""
+
+    def decide() -> list[EventPayload]:
+        _check_exists(state)
+        check_id(order_id, "orderId")
+        check_int(amount, "amount", 1, MAX_AMOUNT)
+        check_currency(currency)
+        existing = state.reservation(order_id)
+        if existing is not None:
+            if existing.amount != amount:
+                raise errors.ValidationFailed(
+                    "Credit for this order is already reserved with another amount.",
+                    field="amount",
+                )
+            return []
+        if currency != state.currency:
+            raise errors.ValidationFailed(
+                "The order currency differs from the customer's credit currency.",
+                field="currency",
+            )
+        if amount > state.available_credit:
+            raise errors.CreditLimitExceeded()
+        return [CreditReserved(order_id, amount, currency)]
+
+    step = _workflow_step(state, ctx, "reserveCredit", order_id)
+    return execute(state, step, decide, _evolve)
+
+
+def release_credit(
+    state: CustomerState, ctx: StepContext, *, order_id: str
+) -> Outcome[CustomerState]:
+    """Give an order's credit back (cancel, or compensation); nothing reserved is a no-op."""
+
+    def decide() -> list[EventPayload]:
+        _check_exists(state)
+        existing = state.reservation(order_id)
+        return [] if existing is None else [CreditReleased(order_id, existing.amount)]
+
+    step = _workflow_step(state, ctx, "releaseCredit", order_id)
+    return execute(state, step, decide, _evolve)
+
+
+def settle(state: CustomerState, ctx: StepContext, *, order_id: str) -> Outcome[CustomerState]:
+    """The order was delivered: its amount leaves the open balance and counts as spent."""
+
+    def decide() -> list[EventPayload]:
+        _check_exists(state)
+        existing = state.reservation(order_id)
+        if existing is None:
+            raise errors.InvalidTransition("No credit is reserved for this order.")
+        return [CreditSettled(order_id, existing.amount)]
+
+    step = _workflow_step(state, ctx, "settleCredit", order_id)
+    return execute(state, step, decide, _evolve)
+
+
+def _check_exists(state: CustomerState) -> None:
+    if not state.exists:
+        raise errors.CustomerNotFound()
+
+
+def _without(state: CustomerState, order_id: str) -> tuple[CreditReservation, ...]:
+    return tuple(r for r in state.reservations if r.order_id != order_id)
+
+
+def _evolve(state: CustomerState, payload: EventPayload, event: Event) -> CustomerState:
+    match payload:
+        case CustomerRegistered():
+            return replace(
+                state,
+                customer_id=event.aggregate_id,
+                name=payload.name,
+                email=payload.email,
+                phone=payload.phone,
+                credit_limit=payload.credit_limit,
+                currency=payload.currency,
+                registered_at=event.occurred_at,
+            )
+        case CreditLimitChanged():
+            return replace(state, credit_limit=payload.credit_limit, currency=payload.currency)
+        case CreditReserved():
+            reservation = CreditReservation(payload.order_id, payload.amount)
+            return replace(state, reservations=(*state.reservations, reservation))
+        case CreditReleased():
+            return replace(state, reservations=_without(state, payload.order_id))
+        case CreditSettled():
+            return replace(
+                state,
+                reservations=_without(state, payload.order_id),
+                settled_total=state.settled_total + payload.amount,
+            )
+    raise TypeError(f"the customer does not handle {type(payload).__name__}")

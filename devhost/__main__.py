@@ -1,0 +1,122 @@
+"""devhost command line: start, token, keys, deadletters."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from devhost.auth import TokenIssuer
+from devhost.keys import load_or_create_keys
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m devhost",
+                                description="Run an Azure Functions Python v2 app locally.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("start", help="serve the app")
+    s.add_argument("--app", type=Path, default=Path("."), help="app folder (default: .)")
+    s.add_argument("--port", type=int, default=None,
+                   help="HTTP port (default: local.settings.json Host.LocalHttpPort or 7071; "
+                        "0 picks a free port)")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    s.add_argument("--data", type=Path, default=None, help="data folder (default: APP/.devhost)")
+    s.add_argument("--chaos-eventgrid", action="store_true",
+                   help="duplicate, delay and reorder Event Grid deliveries")
+    s.add_argument("--chaos-seed", type=int, default=None)
+    s.add_argument("--chaos-max-delay", type=float, default=0.5,
+                   help="largest extra delivery delay in seconds with --chaos-eventgrid")
+    s.add_argument("--eventgrid-attempts", type=int, default=6,
+                   help="delivery attempts before an event is dead-lettered")
+    s.add_argument("--eventgrid-retry-delay", type=float, default=1.0,
+                   help="first retry delay in seconds (doubles per attempt)")
+
+    t = sub.add_parser("token", help="mint a bearer token the running host accepts")
+    t.add_argument("--sub", required=True)
+    t.add_argument("--roles", default="", help="comma-separated roles")
+    t.add_argument("--name", default=None)
+    t.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
+    t.add_argument("--data", type=Path, default=Path(".devhost"))
+
+    k = sub.add_parser("keys", help="print the function, master and system keys")
+    k.add_argument("--data", type=Path, default=Path(".devhost"))
+
+    d = sub.add_parser("deadletters", help="list or replay dead-lettered Event Grid events")
+    d.add_argument("action", choices=["list", "replay"])
+    d.add_argument("--data", type=Path, default=Path(".devhost"))
+    d.add_argument("--id", type=int, default=None, help="replay only this dead letter")
+    return p
+
+
+def _start(args: argparse.Namespace) -> int:
+    from devhost.eventgrid import Chaos
+    from devhost.host import StartOptions, serve, setup_logging
+    from devhost.loader import AppLoadError, load_app
+
+    setup_logging()
+    try:
+        app = load_app(args.app)
+    except AppLoadError as exc:
+        print(f"devhost: cannot start: {exc}", file=sys.stderr)
+        return 2
+    chaos = (Chaos(max_delay=args.chaos_max_delay, seed=args.chaos_seed)
+             if args.chaos_eventgrid else None)
+    opts = StartOptions(app_dir=app.root, port=args.port, host=args.host,
+                        data_dir=args.data.resolve() if args.data else None, chaos=chaos,
+                        eventgrid_attempts=args.eventgrid_attempts,
+                        eventgrid_first_delay=args.eventgrid_retry_delay)
+    try:
+        asyncio.run(serve(app, opts))
+    except OSError as exc:
+        print(f"devhost: cannot listen: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _deadletters(args: argparse.Namespace) -> int:
+    from devhost.store import Batch, NewWork, Store
+
+    store = Store(args.data / "devhost.db")
+    rows = store.deadletters()
+    if args.action == "list":
+        for r in rows:
+            print(json.dumps({"id": r["id"], "function": r["function"], "attempts": r["attempts"],
+                              "reason": r["reason"], "event": json.loads(r["event"])}))
+        if not rows:
+            print("no dead letters", file=sys.stderr)
+        return 0
+    chosen = [r for r in rows if args.id is None or r["id"] == args.id]
+    if args.id is not None and not chosen:
+        print(f"no dead letter with id {args.id}", file=sys.stderr)
+        return 1
+    import time
+
+    for r in chosen:
+        store.commit(Batch(work=[NewWork("eventgrid", r["function"],
+                                         {"event": json.loads(r["event"]), "attempt": 1},
+                                         time.time() - 1)]))
+        store.delete_deadletter(r["id"])
+    print(f"requeued {len(chosen)} event(s); a running host delivers them", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "start":
+        return _start(args)
+    if args.command == "token":
+        roles = [r.strip() for r in args.roles.split(",") if r.strip()]
+        print(TokenIssuer(args.data.resolve()).mint(args.sub, roles, name=args.name, ttl=args.ttl))
+        return 0
+    if args.command == "keys":
+        keys = load_or_create_keys(args.data.resolve())
+        print(json.dumps(keys.to_json(), indent=2))
+        return 0
+    return _deadletters(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Run one activity (or the built-in HTTP activity) and report its result to the orchestration."""
+
+from __future__ import annotations
+
+import json
+import traceback
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from azure.functions import meta
+from azure.functions.durable_functions import ActivityTriggerConverter
+
+from devhost.durable import history as h
+from devhost.store import Batch, NewWork, WorkItem
+
+if TYPE_CHECKING:
+    from devhost.durable.runtime import Runtime
+
+
+def _unknown_activity(runtime: Runtime, name: str) -> str:
+    known = [f"'{f.durable_name}'" for f in runtime.app.by_kind("activityTrigger")]
+    info = (f"The following are the known activity functions: {', '.join(known)}."
+            if known else "No activity functions are currently registered!")
+    return (f"The function '{name}' doesn't exist, is disabled, or is not an activity function. "
+            f"Additional info: {info}")
+
+
+async def run_activity(runtime: Runtime, item: WorkItem) -> Batch:
+    """At least once: the result is committed together with the deletion of the request."""
+    p = item.payload
+    batch = Batch(done=[item.id])
+    inst = runtime.store.instance(item.target)
+    if inst is None or inst.terminal or inst.execution_id != p["execution"]:
+        return batch  # the orchestration moved on; a late result has nowhere to go
+    name, task_id = p["name"], p["taskId"]
+    if name == h.HTTP_ACTIVITY:
+        result: dict[str, Any] = await _http_activity(p.get("http") or {}, task_id)
+    else:
+        result = await _user_activity(runtime, name, p.get("input"), task_id, item, batch)
+    batch.work.append(NewWork("orch", item.target, {
+        "type": "event", "execution": p["execution"], "event": result}, runtime.clock.now()))
+    return batch
+
+
+async def _user_activity(runtime: Runtime, name: str, payload: str | None, task_id: int,
+                         item: WorkItem, batch: Batch) -> dict[str, Any]:
+    fn = runtime.app.durable("activityTrigger", name)
+    if fn is None:
+        return _failed(task_id, _unknown_activity(runtime, name), None)
+    value = (None if payload is None else
+             ActivityTriggerConverter.decode(meta.Datum(payload, "string"), trigger_metadata={}))
+    inv = await runtime.invoker.invoke(fn, {fn.trigger["name"]: value}, item.target)
+    runtime.stats.add("activity", fn.durable_name or name, inv.duration_ms,
+                      "failed" if inv.error else "succeeded")
+    if inv.error is None:
+        try:
+            encoded = ActivityTriggerConverter.encode(inv.value, expected_type=None).value
+        except ValueError as exc:
+            inv.error = exc
+        else:
+            batch.work += runtime.eventgrid.fanout(fn, inv.outputs, runtime.clock.now())
+            return {"EventType": h.TASK_COMPLETED, "TaskScheduledId": task_id, "Result": encoded}
+    details = "".join(traceback.format_exception(inv.error))
+    return _failed(task_id, f"Activity function '{name}' failed: {inv.error_text()}", details)
+
+
+def _failed(task_id: int, reason: str, details: str | None) -> dict[str, Any]:
+    return {"EventType": h.TASK_FAILED, "TaskScheduledId": task_id, "Reason": reason,
+            "Details": details}
+
+
+async def _http_activity(req: dict[str, Any], task_id: int) -> dict[str, Any]:
+    """`call_http`: one request, first response returned as is (no 202 polling, §5.12)."""
+    headers = dict(req.get("headers") or {})
+    content = req.get("content")
+    try:
+        async with aiohttp.ClientSession() as session, session.request(
+                str(req.get("method", "GET")), str(req["uri"]), headers=headers,
+                data=content.encode() if isinstance(content, str) else None) as resp:
+            body = await resp.text()
+            out_headers: dict[str, Any] = {}
+            for k, v in resp.headers.items():
+                prev = out_headers.get(k)
+                out_headers[k] = v if prev is None else [*([prev] if isinstance(
+                    prev, str) else prev), v]
+            result = {"statusCode": resp.status, "headers": out_headers, "content": body}
+    except (aiohttp.ClientError, KeyError, ValueError, TimeoutError) as exc:
+        return _failed(task_id, f"Activity function '{h.HTTP_ACTIVITY}' failed: "
+                       f"{type(exc).__name__}: {exc}", None)
+    return {"EventType": h.TASK_COMPLETED, "TaskScheduledId": task_id,
+            "Result": json.dumps(result)}

@@ -1,0 +1,28 @@
+"""The host's clock: wall time plus an offset that tests may advance to fire durable timers."""
+
+from __future__ import annotations
+
+import time
+
+from devhost.store import Batch, Store
+
+_KEY = "clock_offset"
+
+
+class Clock:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.offset = float(store.meta(_KEY) or 0.0)
+        self._last = 0.0
+
+    def now(self) -> float:
+        """Never goes backwards, even if the wall clock does (replay needs monotonic stamps)."""
+        self._last = max(self._last, time.time() + self.offset)
+        return self._last
+
+    def advance(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError("time only moves forward")
+        self.offset += seconds
+        self._store.commit(Batch(meta={_KEY: repr(self.offset)}))
+        return self.now()

@@ -1,0 +1,336 @@
+"""The dispatcher: takes due work from the store, runs it, commits results with follow-up work.
+
+Work kinds: `ctrl` (terminate/suspend/resume/rewind), `orch` (start and history events for an
+orchestration), `activity`, `entity`, `eventgrid`. One instance or entity is never worked on by
+two tasks at once; everything an item causes is committed in the transaction that deletes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections import deque
+from typing import Any
+
+from devhost.durable import history as h
+from devhost.durable.activities import run_activity
+from devhost.durable.clock import Clock
+from devhost.durable.entities import run_entity_batch
+from devhost.durable.replay import EpisodeRunner, completion_work, timer_tag
+from devhost.eventgrid import EventGrid
+from devhost.invoker import Invoker
+from devhost.loader import LoadedApp
+from devhost.store import Batch, Instance, NewWork, Store, WorkItem
+
+log = logging.getLogger("devhost.runtime")
+MAX_EVENTS_PER_EPISODE = 100
+
+
+class Stats:
+    """Recent completions for the monitor's health view (in memory, last hour)."""
+
+    def __init__(self) -> None:
+        self.samples: deque[tuple[float, str, str, float, str]] = deque(maxlen=50_000)
+
+    def add(self, kind: str, name: str, duration_ms: float, outcome: str) -> None:
+        self.samples.append((time.time(), kind, name, duration_ms, outcome))
+
+
+class Runtime:
+    def __init__(self, app: LoadedApp, store: Store, invoker: Invoker, clock: Clock,
+                 eventgrid: EventGrid) -> None:
+        self.app = app
+        self.store = store
+        self.invoker = invoker
+        self.clock = clock
+        self.eventgrid = eventgrid
+        self.stats = Stats()
+        cfg = app.config
+        self.limits = {"orch": cfg.max_orchestrators, "activity": cfg.max_activities,
+                       "entity": cfg.max_entities, "eventgrid": cfg.max_activities}
+        self.busy: dict[str, set[str]] = {"orch": set(), "entity": set()}
+        self.inflight: dict[str, set[int]] = {"activity": set(), "eventgrid": set()}
+        self.tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._changed: dict[str, asyncio.Event] = {}
+
+    # -- dispatcher -----------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def changed(self, instance_id: str) -> asyncio.Event:
+        return self._changed.setdefault(instance_id, asyncio.Event())
+
+    def _notify(self, instance_id: str) -> None:
+        ev = self._changed.pop(instance_id, None)
+        if ev is not None:
+            ev.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                self._pump()
+            except Exception:
+                log.exception("dispatcher failed to take work; retrying")
+            nxt = self.store.next_due()
+            delay = 1.0 if nxt is None else min(1.0, max(0.0, nxt - self.clock.now()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay or 0.001)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        self._stopping = True
+        self.wake()
+        if self.tasks:
+            await asyncio.wait(self.tasks, timeout=grace)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("work item failed in the host", exc_info=task.exception())
+        self.wake()
+
+    def _pump(self) -> None:
+        now = self.clock.now()
+        busy = self.busy["orch"]
+        free = self.limits["orch"] - len(busy)
+        if free > 0:
+            for target in self.store.due_orchestrations(now, busy, free):
+                busy.add(target)
+                self._spawn(self._orchestration(target))
+        ebusy = self.busy["entity"]
+        free = self.limits["entity"] - len(ebusy)
+        if free > 0:
+            for target in self.store.due_targets("entity", now, ebusy, free):
+                ebusy.add(target)
+                self._spawn(self._entity(target))
+        for kind, runner in (("activity", self._activity), ("eventgrid", self._delivery)):
+            inflight = self.inflight[kind]
+            free = self.limits[kind] - len(inflight)
+            if free > 0:
+                for item in self.store.due_work(kind, now, inflight, free):
+                    inflight.add(item.id)
+                    self._spawn(runner(item))
+
+    def commit(self, batch: Batch) -> None:
+        self.store.commit(batch)
+        self.wake()
+
+    # -- orchestrations -------------------------------------------------------------------------
+
+    async def _orchestration(self, target: str) -> None:
+        try:
+            await self._episode(target)
+        finally:
+            self.busy["orch"].discard(target)
+            self._notify(target)
+
+    async def _episode(self, target: str) -> None:
+        now = self.clock.now()
+        ctrl = self.store.work_for("ctrl", target, now)
+        msgs = self.store.work_for("orch", target, now, MAX_EVENTS_PER_EPISODE)
+        inst = self.store.instance(target)
+        batch = Batch(done=[m.id for m in ctrl])
+        if inst is None:
+            batch.done += [m.id for m in msgs]
+            return self.commit(batch)
+        history = self.store.history(target)
+        for m in ctrl:
+            self._control(inst, history, m.payload, batch, now)
+        if inst.terminal:
+            batch.done += [m.id for m in msgs]
+            batch.instances.append(inst)
+            return self.commit(batch)
+        if inst.status == "Suspended":
+            batch.instances.append(inst)
+            return self.commit(batch)
+        events, start = self._select(inst, msgs, batch)
+        if not events and not (start and not inst.engine.get("started")):
+            if ctrl or batch.done:
+                batch.instances.append(inst)
+                self.commit(batch)
+            return None
+        fn = self.app.durable("orchestrationTrigger", inst.name)
+        t0 = time.perf_counter()
+        if fn is None:
+            self._fail_unknown(inst, batch, now)
+            return self.commit(batch)
+        runner = EpisodeRunner(fn.callable, inst, history, events, now)
+        ep = await self.invoker.run_sync(runner.run)
+        duration = (time.perf_counter() - t0) * 1000
+        self._commit_episode(ep, history, batch, now)
+        self.stats.add("orchestration", inst.name, duration, ep.outcome)
+        log.info(json.dumps({"event": "episode", "function": inst.name, "instanceId": target,
+                             "events": len(events), "durationMs": round(duration, 2),
+                             "outcome": ep.outcome}))
+        return None
+
+    def _select(self, inst: Instance, msgs: list[WorkItem],
+                batch: Batch) -> tuple[list[dict[str, Any]], bool]:
+        """Pick this episode's events; one at a time while a retry is in flight (§2.6)."""
+        events: list[dict[str, Any]] = []
+        start = False
+        one_only = bool(inst.engine.get("retries"))
+        for m in msgs:
+            p = m.payload
+            stale = p.get("execution") not in (None, inst.execution_id)
+            if stale:
+                batch.done.append(m.id)
+            elif p["type"] == "start":
+                batch.done.append(m.id)
+                start = True
+            elif not (one_only and events):
+                events.append(p["event"])
+                batch.done.append(m.id)
+        return events, start
+
+    def _commit_episode(self, ep: Any, history: list[dict[str, Any]], batch: Batch,
+                        now: float) -> None:
+        inst: Instance = ep.instance
+        inst.updated_at = now
+        batch.instances.append(inst)
+        if ep.reset_history:
+            batch.history_resets.append(inst.instance_id)
+        else:
+            base = len(history)
+            batch.history += [(inst.instance_id, base + i, ev) for i, ev in enumerate(ep.appended)]
+        batch.work += ep.work
+        batch.cancel_tags += ep.cancel_tags
+        if inst.terminal:
+            batch.cancel_prefixes.append(timer_tag(inst.instance_id, inst.execution_id, ""))
+        for child in ep.children:
+            self._start_child(child, batch, now)
+        self.commit(batch)
+
+    def _start_child(self, child: Any, batch: Batch, now: float) -> None:
+        existing = self.store.instance(child.instance_id)
+        if existing is not None and not existing.terminal:
+            p = child.parent
+            batch.work.append(NewWork("orch", p["instanceId"], {
+                "type": "event", "execution": p["executionId"], "event": {
+                    "EventType": h.SUB_FAILED, "TaskScheduledId": p["taskId"], "Details": None,
+                    "Reason": f"An orchestration with instance id '{child.instance_id}' "
+                              "is already running"}}, now))
+            return
+        self.new_instance(batch, child.name, child.instance_id,
+                          json.dumps(child.input) if child.input is not None else None, now,
+                          parent=child.parent)
+
+    def new_instance(self, batch: Batch, name: str, instance_id: str, input_json: str | None,
+                     now: float, parent: dict[str, Any] | None = None) -> Instance:
+        inst = Instance(instance_id=instance_id, name=name, execution_id=uuid.uuid4().hex,
+                        status="Pending", input=input_json, created_at=now, updated_at=now,
+                        parent=parent, engine={})
+        batch.history_resets.append(instance_id)
+        batch.instances.append(inst)
+        batch.work.append(NewWork("orch", instance_id,
+                                  {"type": "start", "execution": inst.execution_id}, now))
+        return inst
+
+    def _fail_unknown(self, inst: Instance, batch: Batch, now: float) -> None:
+        names = ", ".join(f"'{f.durable_name}'" for f in self.app.by_kind("orchestrationTrigger"))
+        message = (f"The function '{inst.name}' doesn't exist, is disabled, or is not an "
+                   f"orchestrator function. Additional info: The following are the known "
+                   f"orchestrator functions: {names}.")
+        inst.status, inst.output, inst.updated_at = "Failed", json.dumps(message), now
+        batch.instances.append(inst)
+        batch.work += completion_work(inst, "Failed", message, now)
+
+    # -- control messages -----------------------------------------------------------------------
+
+    def _control(self, inst: Instance, history: list[dict[str, Any]], p: dict[str, Any],
+                 batch: Batch, now: float) -> None:
+        ts = h.timestamp(now)
+        kind, reason = p["type"], p.get("reason") or ""
+        started = bool(inst.engine.get("started"))
+
+        def append(ev: dict[str, Any]) -> None:
+            batch.history.append((inst.instance_id, len(history), ev))
+            history.append(ev)
+
+        if kind == "terminate" and not inst.terminal:
+            append(h.event(h.EXECUTION_TERMINATED, ts, Input=reason))
+            append(h.event(h.EXECUTION_COMPLETED, ts, OrchestrationStatus=5, Result=reason))
+            inst.status, inst.output = "Terminated", json.dumps(reason)
+            batch.work += completion_work(inst, "Terminated", reason, now)
+            batch.cancel_prefixes.append(timer_tag(inst.instance_id, inst.execution_id, ""))
+        elif kind == "suspend" and inst.status in ("Running", "Pending"):
+            if started:
+                append(h.event(h.EXECUTION_SUSPENDED, ts, Reason=reason))
+            inst.engine["suspended_from"] = inst.status
+            inst.status = "Suspended"
+        elif kind == "resume" and inst.status == "Suspended":
+            if started:
+                append(h.event(h.EXECUTION_RESUMED, ts, Reason=reason))
+            inst.status = inst.engine.pop("suspended_from", "Running")
+        elif kind == "rewind" and inst.status == "Failed":
+            self._rewind(inst, history, batch, reason, now)
+        inst.updated_at = now
+
+    def _rewind(self, inst: Instance, history: list[dict[str, Any]], batch: Batch, reason: str,
+                now: float) -> None:
+        """Forget the failures and run the failed steps again (DTFx rewind semantics)."""
+        failed = {ev.get("TaskScheduledId") for ev in history
+                  if ev["EventType"] in (h.TASK_FAILED, h.SUB_FAILED)}
+        kept = [ev for ev in history
+                if ev["EventType"] not in (h.TASK_FAILED, h.SUB_FAILED, h.EXECUTION_COMPLETED)]
+        while kept and kept[-1]["EventType"] in (h.ORCHESTRATOR_STARTED,
+                                                 h.ORCHESTRATOR_COMPLETED):
+            kept.pop()
+        batch.history = [x for x in batch.history if x[0] != inst.instance_id]
+        batch.history_resets.append(inst.instance_id)
+        batch.history += [(inst.instance_id, i, ev) for i, ev in enumerate(kept)]
+        history[:] = kept
+        inst.status, inst.output = "Running", None
+        inst.engine["retries"] = {}
+        for ev in kept:
+            if ev["EventId"] not in failed:
+                continue
+            if ev["EventType"] == h.TASK_SCHEDULED:
+                batch.work.append(NewWork("activity", inst.instance_id, {
+                    "name": ev["Name"], "input": ev.get("Input"), "taskId": ev["EventId"],
+                    "execution": inst.execution_id}, now))
+            elif ev["EventType"] == h.SUB_CREATED:
+                self.new_instance(batch, ev["Name"], ev["InstanceId"], json.dumps(ev.get("Input")),
+                                  now, parent={"instanceId": inst.instance_id,
+                                               "executionId": inst.execution_id,
+                                               "taskId": ev["EventId"], "name": inst.name})
+        if not failed:  # the orchestrator code itself failed: replay it once more
+            batch.work.append(NewWork("orch", inst.instance_id, {
+                "type": "event", "execution": inst.execution_id,
+                "event": {"EventType": 17, "Data": f"rewind: {reason}"}}, now))
+
+    # -- activities, entities, deliveries -------------------------------------------------------
+
+    async def _activity(self, item: WorkItem) -> None:
+        try:
+            batch = await run_activity(self, item)
+            self.commit(batch)
+        finally:
+            self.inflight["activity"].discard(item.id)
+
+    async def _entity(self, target: str) -> None:
+        try:
+            now = self.clock.now()
+            items = self.store.work_for("entity", target, now, self.app.config.max_entity_batch)
+            if items:
+                self.commit(await run_entity_batch(self, target, items, now))
+        finally:
+            self.busy["entity"].discard(target)
+
+    async def _delivery(self, item: WorkItem) -> None:
+        try:
+            self.commit(await self.eventgrid.deliver(item, self.clock.now()))
+        finally:
+            self.inflight["eventgrid"].discard(item.id)

@@ -1,0 +1,129 @@
+"""`devhost start`: wire the store, runtime, durable API and HTTP listeners, run until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from devhost.auth import TokenIssuer
+from devhost.durable.api import DurableApi
+from devhost.durable.client import DurableClientOps
+from devhost.durable.clock import Clock
+from devhost.durable.replay import ReplayLogFilter
+from devhost.durable.runtime import Runtime
+from devhost.eventgrid import Chaos, EventGrid, RetryPolicy
+from devhost.invoker import Invoker
+from devhost.keys import load_or_create_keys
+from devhost.loader import LoadedApp
+from devhost.server import Server, describe_routes
+from devhost.store import Store
+
+log = logging.getLogger("devhost")
+
+
+@dataclass
+class StartOptions:
+    app_dir: Path
+    port: int | None
+    host: str
+    data_dir: Path | None
+    chaos: Chaos | None = None
+    eventgrid_attempts: int = 6
+    eventgrid_first_delay: float = 1.0
+
+
+def setup_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.addFilter(ReplayLogFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(os.environ.get("DEVHOST_LOG_LEVEL", "INFO"))
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def data_dir_for(opts: StartOptions) -> Path:
+    return (opts.data_dir or opts.app_dir / ".devhost").resolve()
+
+
+async def serve(app: LoadedApp, opts: StartOptions) -> None:
+    data = data_dir_for(opts)
+    store = Store(data / "devhost.db")
+    keys = load_or_create_keys(data)
+    issuer = TokenIssuer(data)
+    loop = asyncio.get_running_loop()
+    invoker = Invoker(loop, str(app.root),
+                      threads=max(4, min(32, app.config.max_activities + 4)))
+    clock = Clock(store)
+    eventgrid = EventGrid(app, invoker, RetryPolicy(opts.eventgrid_attempts,
+                                                    opts.eventgrid_first_delay), opts.chaos)
+    runtime = Runtime(app, store, invoker, clock, eventgrid)
+    api = DurableApi(DurableClientOps(runtime), app.config.hub_name,
+                     keys.system_keys["durabletask_extension"])
+    server = Server(app, runtime, api, keys, issuer)
+    _mount_extras(server)
+
+    rpc_runner = web.AppRunner(server.rpc_app(), access_log=None)
+    await rpc_runner.setup()
+    rpc_site = web.TCPSite(rpc_runner, "127.0.0.1", 0)
+    await rpc_site.start()
+    server.rpc_url = f"http://127.0.0.1:{_bound_port(rpc_site)}"
+
+    public_runner = web.AppRunner(server.public_app(), access_log=None)
+    await public_runner.setup()
+    port = opts.port if opts.port is not None else (app.http_port or 7071)
+    site = web.TCPSite(public_runner, opts.host, port)
+    await site.start()
+    shown = "127.0.0.1" if opts.host in ("0.0.0.0", "") else opts.host
+    server.public_url = f"http://{shown}:{_bound_port(site)}"
+
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    dispatcher = asyncio.create_task(runtime.run())
+    _announce(server, data)
+    await stop.wait()
+    print("devhost stopping: finishing in-flight work", flush=True)
+    await public_runner.cleanup()
+    await runtime.stop(grace=10.0)
+    dispatcher.cancel()
+    await rpc_runner.cleanup()
+    invoker.shutdown()
+    store.close()
+    print("devhost stopped", flush=True)
+
+
+def _mount_extras(server: Server) -> None:
+    """Optional parts (the monitor) register their routes if they are installed."""
+    try:
+        from devhost.monitor import mount
+    except ImportError:
+        return
+    mount(server)
+
+
+def _bound_port(site: web.TCPSite) -> int:
+    server = site._server  # aiohttp exposes the socket only through the asyncio server
+    assert server is not None and server.sockets
+    return int(server.sockets[0].getsockname()[1])
+
+
+def _announce(server: Server, data: Path) -> None:
+    lines = ["devhost: functions served"]
+    lines += describe_routes(server) or ["  (no HTTP triggers)"]
+    others = [f for f in server.app.functions if f.trigger_type != "httpTrigger"]
+    for f in sorted(others, key=lambda f: (f.trigger_type, f.name)):
+        lines.append(f"  {f.name}: {f.trigger_type}"
+                     + (f" '{f.durable_name}'" if f.durable_name else ""))
+    lines.append(f"  data: {data}")
+    lines.append(f"  management API: {server.durable_base}/instances (system key: "
+                 "python -m devhost keys)")
+    lines.append(f"devhost ready on {server.public_url}")
+    print("\n".join(lines), flush=True)

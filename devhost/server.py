@@ -1,0 +1,269 @@
+"""The HTTP front door: HTTP triggers, keys, principal injection, admin and webhook routes.
+
+Two listeners share one event loop: the public one (triggers, `/admin`, the durable management
+webhook, Event Grid) and a loopback-only RPC listener that the SDK's durable client calls, as the
+extension's local RPC endpoint does in Azure.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from devhost.auth import (
+    InvalidToken,
+    TokenIssuer,
+    bearer_token,
+    principal_headers,
+    strip_principal_headers,
+)
+from devhost.durable.api import DurableApi
+from devhost.durable.runtime import Runtime
+from devhost.eventgrid import normalize_topic_events
+from devhost.httpconv import UnencodableResponse, from_func_response, to_func_request
+from devhost.keys import HostKeys, authorize, presented_key
+from devhost.loader import FunctionInfo, LoadedApp
+from devhost.routes import RouteNotFound, RouteTable
+from devhost.store import Batch
+
+log = logging.getLogger("devhost.server")
+DURABLE_PREFIX = "runtime/webhooks/durabletask"
+MAX_BODY = 100 * 1024 * 1024  # the Functions host's request size limit
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> web.Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return web.Response(status=status, body=json.dumps(body),
+                        content_type="application/problem+json")
+
+
+class Server:
+    def __init__(self, app: LoadedApp, runtime: Runtime, api: DurableApi, keys: HostKeys,
+                 issuer: TokenIssuer) -> None:
+        self.app = app
+        self.rt = runtime
+        self.api = api
+        self.keys = keys
+        self.issuer = issuer
+        self.public_url = ""
+        self.rpc_url = ""
+        self.started = time.time()
+        self.routes: RouteTable[FunctionInfo] = RouteTable()
+        for fn in sorted(app.by_kind("httpTrigger"), key=lambda f: f.name):
+            self.routes.add(fn.route_text, fn.methods, fn)
+        self.extra_routes: list[tuple[str, Any]] = []
+
+    # -- aiohttp wiring -------------------------------------------------------------------------
+
+    def public_app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY)
+        app.router.add_route("*", "/{tail:.*}", self._public)
+        return app
+
+    def rpc_app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY)
+        app.router.add_route("*", "/durabletask/{tail:.*}", self._rpc)
+        return app
+
+    @property
+    def durable_base(self) -> str:
+        return f"{self.public_url}/{DURABLE_PREFIX}"
+
+    def client_binding(self, fn: FunctionInfo) -> str:
+        """The durable client binding JSON (§4.1), pointing at this host."""
+        binding = fn.client_binding or {}
+        links = self.api.links(self.durable_base, "INSTANCEID")
+        code = f"code={self.api.system_key}"
+        create = f"{self.durable_base}/orchestrators/{{functionName}}[/{{instanceId}}]"
+        return json.dumps({
+            "taskHubName": binding.get("taskHub") or self.app.config.hub_name,
+            "creationUrls": {
+                "createNewInstancePostUri": f"{create}?{code}",
+                "createAndWaitOnNewInstancePostUri":
+                    f"{create}?timeout={{timeoutInSeconds}}&pollingInterval="
+                    f"{{intervalInSeconds}}&{code}"},
+            "managementUrls": links,
+            "baseUrl": self.durable_base,
+            "requiredQueryStringParameters": code,
+            "rpcBaseUrl": f"{self.rpc_url}/durabletask/",
+            "connectionName": binding.get("connectionName"),
+            "httpBaseUrl": None,
+        })
+
+    # -- dispatch -------------------------------------------------------------------------------
+
+    async def _rpc(self, request: web.Request) -> web.StreamResponse:
+        return await self.api.handle(request, request.match_info["tail"], self.durable_base)
+
+    async def _public(self, request: web.Request) -> web.StreamResponse:
+        path = request.match_info["tail"]
+        lowered = path.lower()
+        try:
+            if lowered.startswith("admin/"):
+                return await self._admin(request, path[len("admin/"):])
+            if lowered == DURABLE_PREFIX or lowered.startswith(DURABLE_PREFIX + "/"):
+                return await self._durable(request, path[len(DURABLE_PREFIX) + 1:])
+            if lowered.startswith("runtime/webhooks/eventgrid"):
+                return await self._eventgrid_webhook(request)
+            if lowered == "eventgrid/api/events":
+                return await self._topic(request)
+            for prefix, handler in self.extra_routes:
+                if lowered.startswith(prefix):
+                    return await handler(request, path[len(prefix):])
+            return await self._trigger(request, path)
+        except Exception:
+            log.exception("devhost failed to handle %s %s", request.method, request.path)
+            return problem(500, "Host error", "devhost failed to handle the request; see its log")
+
+    def _key_ok(self, request: web.Request, level: str) -> bool:
+        return authorize(self.keys, level, presented_key(request.query, request.headers))
+
+    async def _durable(self, request: web.Request, rest: str) -> web.StreamResponse:
+        if not self._key_ok(request, "system"):
+            return problem(401, "Unauthorized", "the durable management API needs the system "
+                           "key (code=...) that the check-status links carry")
+        return await self.api.handle(request, rest, self.durable_base)
+
+    async def _admin(self, request: web.Request, rest: str) -> web.StreamResponse:
+        if rest.lower() == "host/status" and request.method == "GET":
+            return web.json_response({"state": "Running", "version": "devhost",
+                                      "processUptime": int((time.time() - self.started) * 1000),
+                                      "functions": [f.name for f in self.app.functions]})
+        if not self._key_ok(request, "admin"):
+            return problem(401, "Unauthorized", "admin routes need the master key")
+        if rest.lower() == "devhost/clock" and request.method == "POST":
+            return await self._advance_clock(request)
+        if rest.lower().startswith("functions/") and request.method == "POST":
+            return await self._invoke_admin(request, rest[len("functions/"):])
+        return problem(404, "Not Found", f"no admin route {rest}")
+
+    async def _advance_clock(self, request: web.Request) -> web.Response:
+        try:
+            seconds = float((await request.json()).get("seconds"))
+            now = self.rt.clock.advance(seconds)
+        except (ValueError, TypeError, AttributeError):
+            return problem(400, "Bad Request", 'body must be {"seconds": <non-negative number>}')
+        self.rt.wake()
+        return web.json_response({"now": now, "offset": self.rt.clock.offset})
+
+    async def _invoke_admin(self, request: web.Request, name: str) -> web.Response:
+        fn = self.app.function(name)
+        if fn is None or fn.trigger_type != "eventGridTrigger":
+            return problem(404, "Not Found", f"no Event Grid trigger named '{name}'")
+        try:
+            event = json.loads((await request.json())["input"])
+        except (ValueError, KeyError, TypeError):
+            return problem(400, "Bad Request", 'body must be {"input": "<event JSON string>"}')
+        self.rt.commit(Batch(work=self.rt.eventgrid.publish_to(fn, [event], self.rt.clock.now())))
+        return web.Response(status=202)
+
+    # -- Event Grid -----------------------------------------------------------------------------
+
+    async def _eventgrid_webhook(self, request: web.Request) -> web.Response:
+        if not self._key_ok(request, "system"):
+            return problem(401, "Unauthorized", "the Event Grid webhook needs a system key")
+        kind = request.headers.get("aeg-event-type", "")
+        try:
+            body = await request.json()
+        except ValueError:
+            return problem(400, "Bad Request", "body is not JSON")
+        if kind == "SubscriptionValidation":
+            first = body[0] if isinstance(body, list) else body
+            data = first.get("data") if isinstance(first, dict) else None
+            if isinstance(data, str):
+                data = json.loads(data)
+            code = (data or {}).get("validationCode")
+            return web.json_response({"validationResponse": code})
+        if kind == "Unsubscribe":
+            return web.Response(status=202)
+        if kind != "Notification":
+            return problem(400, "Bad Request", "aeg-event-type header is missing or unknown")
+        fn = self.app.function(request.query.get("functionName", ""))
+        if fn is None or fn.trigger_type != "eventGridTrigger":
+            return web.Response(status=404, text=f"cannot find function: "
+                                f"'{request.query.get('functionName', '')}'")
+        events = body if isinstance(body, list) else [body]
+        failures = await self.rt.eventgrid.invoke_now(fn, events, self.rt.commit,
+                                                      self.rt.clock.now())
+        if failures:
+            return web.Response(status=500, text="; ".join(failures))
+        return web.Response(status=202)
+
+    async def _topic(self, request: web.Request) -> web.Response:
+        if request.method != "POST":
+            return problem(405, "Method Not Allowed", "publish events with POST")
+        key = request.headers.get("aeg-sas-key") or request.query.get("code")
+        if not key or not authorize(self.keys, "system", key):
+            return problem(401, "Unauthorized", "aeg-sas-key is missing or wrong")
+        try:
+            events = normalize_topic_events(await request.json())
+        except ValueError as exc:
+            return problem(400, "Bad Request", str(exc))
+        self.rt.commit(Batch(work=self.rt.eventgrid.publish(events, self.rt.clock.now())))
+        return web.Response(status=200)
+
+    # -- HTTP triggers --------------------------------------------------------------------------
+
+    async def _trigger(self, request: web.Request, path: str) -> web.StreamResponse:
+        prefix = self.app.config.route_prefix
+        if prefix:
+            if not (path.lower() == prefix.lower() or path.lower().startswith(prefix.lower() + "/")):
+                return problem(404, "Not Found", f"no function serves /{path}")
+            path = path[len(prefix) + 1:]
+        try:
+            fn, params = self.routes.resolve(request.method, path)
+        except RouteNotFound:
+            return problem(404, "Not Found", f"no function serves {request.method} /{request.path.lstrip('/')}")
+        if not self._key_ok(request, fn.auth_level):
+            return web.Response(status=401)
+        headers = strip_principal_headers(request.headers.items())
+        token = bearer_token(request.headers.get("Authorization"))
+        if token is not None:
+            try:
+                claims = self.issuer.verify(token)
+            except InvalidToken as exc:
+                return problem(401, "Unauthorized", f"bearer token rejected: {exc.reason}",
+                               code="Unauthenticated")
+            headers += list(principal_headers(claims).items())
+        body = await request.read()
+        req = to_func_request(request.method, str(request.url), headers, body, params)
+        inputs: dict[str, Any] = {fn.trigger["name"]: req}
+        if fn.client_binding is not None:
+            inputs[fn.client_binding["name"]] = self.client_binding(fn)
+        inv = await self.rt.invoker.invoke(fn, inputs)
+        if inv.error is None:
+            work = self.rt.eventgrid.fanout(fn, inv.outputs, self.rt.clock.now())
+            if work:
+                self.rt.commit(Batch(work=work))
+            try:
+                status, out_headers, out_body = from_func_response(inv.value)
+            except UnencodableResponse as exc:
+                inv.error = exc
+                log.warning(json.dumps({"event": "invocation", "function": fn.name,
+                                        "invocationId": inv.invocation_id, "error": str(exc)}))
+            else:
+                return web.Response(status=status, headers=_multi(out_headers), body=out_body)
+        return problem(500, "Function failed", f"function '{fn.name}' failed; see the host log "
+                       f"for invocation {inv.invocation_id}", function=fn.name,
+                       invocationId=inv.invocation_id)
+
+
+def _multi(headers: list[tuple[str, str]]) -> Any:
+    from multidict import CIMultiDict
+
+    return CIMultiDict(headers)
+
+
+def describe_routes(server: Server) -> list[str]:
+    prefix = server.app.config.route_prefix
+    lines = []
+    for fn in sorted(server.app.by_kind("httpTrigger"), key=lambda f: f.name):
+        methods = ",".join(fn.methods) if fn.methods else "ALL"
+        route = "/".join(p for p in (prefix, fn.route_text) if p)
+        lines.append(f"  {fn.name}: [{methods}] {server.public_url}/{quote(route, safe='/{}:?*')}")
+    return lines

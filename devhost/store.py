@@ -1,0 +1,333 @@
+"""The SQLite store: the only module that writes devhost's database.
+
+Everything durable lives in one WAL-mode file: orchestration instances and their histories, the
+work queue (orchestration messages, activity and entity requests, timers as messages with a due
+time, Event Grid deliveries), entity state and dead letters. Every unit of work commits its
+result and its follow-up work in one transaction (`Batch`), so a host killed at any point
+resumes from the last commit: a message is deleted only together with the effects it caused.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS instances (
+    instance_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    execution_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    input TEXT,
+    output TEXT,
+    custom_status TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    parent TEXT,
+    engine TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS instances_created ON instances(created_at);
+CREATE TABLE IF NOT EXISTS history (
+    instance_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    PRIMARY KEY (instance_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS work (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    due REAL NOT NULL,
+    tag TEXT,
+    created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS work_due ON work(kind, due);
+CREATE INDEX IF NOT EXISTS work_target ON work(target, kind);
+CREATE INDEX IF NOT EXISTS work_tag ON work(tag) WHERE tag IS NOT NULL;
+CREATE TABLE IF NOT EXISTS entities (
+    entity_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    key TEXT NOT NULL,
+    state TEXT,
+    last_op REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deadletters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    function TEXT NOT NULL,
+    event TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    function TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    at REAL NOT NULL
+);
+"""
+
+TERMINAL = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
+
+
+@dataclass
+class Instance:
+    """An orchestration instance row; `engine` holds replay bookkeeping (ids, actions, retries)."""
+
+    instance_id: str
+    name: str
+    execution_id: str
+    status: str
+    input: str | None
+    created_at: float
+    updated_at: float
+    output: str | None = None
+    custom_status: str | None = None
+    parent: dict[str, Any] | None = None
+    engine: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+
+@dataclass
+class WorkItem:
+    id: int
+    kind: str
+    target: str
+    payload: dict[str, Any]
+    due: float
+    tag: str | None
+
+
+@dataclass
+class NewWork:
+    kind: str
+    target: str
+    payload: dict[str, Any]
+    due: float
+    tag: str | None = None
+
+
+@dataclass
+class Batch:
+    """Everything one unit of work changes, applied in one transaction."""
+
+    instances: list[Instance] = field(default_factory=list)
+    history: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
+    history_resets: list[str] = field(default_factory=list)
+    done: list[int] = field(default_factory=list)
+    work: list[NewWork] = field(default_factory=list)
+    cancel_tags: list[str] = field(default_factory=list)
+    cancel_prefixes: list[str] = field(default_factory=list)
+    entities: list[tuple[str, str, str, str | None, float]] = field(default_factory=list)
+    entity_deletes: list[str] = field(default_factory=list)
+    purges: list[str] = field(default_factory=list)
+    deadletters: list[tuple[str, dict[str, Any], str, int, float]] = field(default_factory=list)
+    deliveries: list[tuple[str, str, int, str, float]] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+def _instance(row: sqlite3.Row) -> Instance:
+    return Instance(
+        instance_id=row["instance_id"], name=row["name"], execution_id=row["execution_id"],
+        status=row["status"], input=row["input"], output=row["output"],
+        custom_status=row["custom_status"], created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        parent=json.loads(row["parent"]) if row["parent"] else None,
+        engine=json.loads(row["engine"]),
+    )
+
+
+def _work(row: sqlite3.Row) -> WorkItem:
+    return WorkItem(id=row["id"], kind=row["kind"], target=row["target"],
+                    payload=json.loads(row["payload"]), due=row["due"], tag=row["tag"])
+
+
+class Store:
+    """A single connection guarded by a lock; callers keep transactions short."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode never corrupts; a power cut may lose the last commits but a killed
+        # process loses nothing, which is the failure a local host has to survive.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, tuple(args)).fetchall()
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def commit(self, batch: Batch) -> list[int]:
+        """Apply a batch atomically; returns the ids of the new work items."""
+        new_ids: list[int] = []
+        with self._tx() as db:
+            for iid in batch.purges:
+                db.execute("DELETE FROM instances WHERE instance_id=?", (iid,))
+                db.execute("DELETE FROM history WHERE instance_id=?", (iid,))
+                db.execute("DELETE FROM work WHERE target=? AND kind IN ('orch','activity')",
+                           (iid,))
+            for iid in batch.history_resets:
+                db.execute("DELETE FROM history WHERE instance_id=?", (iid,))
+            for inst in batch.instances:
+                db.execute(
+                    "INSERT OR REPLACE INTO instances VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (inst.instance_id, inst.name, inst.execution_id, inst.status, inst.input,
+                     inst.output, inst.custom_status, inst.created_at, inst.updated_at,
+                     json.dumps(inst.parent) if inst.parent else None, json.dumps(inst.engine)))
+            if batch.history:
+                db.executemany("INSERT OR REPLACE INTO history VALUES (?,?,?)",
+                               [(i, s, json.dumps(e)) for i, s, e in batch.history])
+            if batch.done:
+                db.executemany("DELETE FROM work WHERE id=?", [(i,) for i in batch.done])
+            for tag in batch.cancel_tags:
+                db.execute("DELETE FROM work WHERE tag=?", (tag,))
+            for prefix in batch.cancel_prefixes:
+                db.execute("DELETE FROM work WHERE tag IS NOT NULL AND substr(tag, 1, ?)=?",
+                           (len(prefix), prefix))
+            for w in batch.work:
+                cur = db.execute(
+                    "INSERT INTO work (kind, target, payload, due, tag, created) "
+                    "VALUES (?,?,?,?,?,?)",
+                    (w.kind, w.target, json.dumps(w.payload), w.due, w.tag, w.due))
+                new_ids.append(int(cur.lastrowid or 0))
+            for eid in batch.entity_deletes:
+                db.execute("DELETE FROM entities WHERE entity_id=?", (eid,))
+            if batch.entities:
+                db.executemany("INSERT OR REPLACE INTO entities VALUES (?,?,?,?,?)",
+                               batch.entities)
+            for fn, event, reason, attempts, at in batch.deadletters:
+                db.execute("INSERT INTO deadletters (function, event, reason, attempts, at) "
+                           "VALUES (?,?,?,?,?)", (fn, json.dumps(event), reason, attempts, at))
+            if batch.deliveries:
+                db.executemany("INSERT INTO deliveries (function, event_id, attempt, outcome, at) "
+                               "VALUES (?,?,?,?,?)", batch.deliveries)
+            for k, v in batch.meta.items():
+                db.execute("INSERT OR REPLACE INTO meta VALUES (?,?)", (k, v))
+        return new_ids
+
+    def delete_deadletter(self, dl_id: int) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM deadletters WHERE id=?", (dl_id,))
+
+    def trim_deliveries(self, keep: int) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM deliveries WHERE id <= (SELECT MAX(id) FROM deliveries) - ?",
+                       (keep,))
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE key=?", (key,))
+        return rows[0]["value"] if rows else None
+
+    def instance(self, instance_id: str) -> Instance | None:
+        rows = self._query("SELECT * FROM instances WHERE instance_id=?", (instance_id,))
+        return _instance(rows[0]) if rows else None
+
+    def history(self, instance_id: str) -> list[dict[str, Any]]:
+        rows = self._query("SELECT event FROM history WHERE instance_id=? ORDER BY seq",
+                           (instance_id,))
+        return [json.loads(r["event"]) for r in rows]
+
+    def query_instances(self, where: str, args: list[Any], limit: int,
+                        offset: int) -> list[Instance]:
+        sql = (f"SELECT * FROM instances {where} ORDER BY created_at, instance_id "
+               "LIMIT ? OFFSET ?")
+        return [_instance(r) for r in self._query(sql, [*args, limit, offset])]
+
+    def count_instances(self, where: str, args: list[Any]) -> list[sqlite3.Row]:
+        return self._query(f"SELECT status, COUNT(*) AS n FROM instances {where} "
+                           "GROUP BY status", args)
+
+    def due_targets(self, kind: str, now: float, busy: set[str], limit: int) -> list[str]:
+        """Targets with due work of a kind, oldest first, skipping those being worked on."""
+        rows = self._query(
+            "SELECT target, MIN(id) AS first FROM work WHERE kind=? AND due<=? "
+            "GROUP BY target ORDER BY first LIMIT ?", (kind, now, limit + len(busy)))
+        return [r["target"] for r in rows if r["target"] not in busy][:limit]
+
+    def due_orchestrations(self, now: float, busy: set[str], limit: int) -> list[str]:
+        """Instances with due control messages, or due events unless they are suspended."""
+        rows = self._query(
+            "SELECT target, MIN(id) AS first FROM work w WHERE due<=? AND (kind='ctrl' OR "
+            "(kind='orch' AND NOT EXISTS (SELECT 1 FROM instances i WHERE "
+            "i.instance_id=w.target AND i.status='Suspended'))) "
+            "GROUP BY target ORDER BY first LIMIT ?", (now, limit + len(busy)))
+        return [r["target"] for r in rows if r["target"] not in busy][:limit]
+
+    def due_work(self, kind: str, now: float, exclude: set[int], limit: int) -> list[WorkItem]:
+        rows = self._query("SELECT * FROM work WHERE kind=? AND due<=? ORDER BY id LIMIT ?",
+                           (kind, now, limit + len(exclude)))
+        return [w for w in map(_work, rows) if w.id not in exclude][:limit]
+
+    def work_for(self, kind: str, target: str, now: float, limit: int = 1000) -> list[WorkItem]:
+        rows = self._query("SELECT * FROM work WHERE kind=? AND target=? AND due<=? "
+                           "ORDER BY id LIMIT ?", (kind, target, now, limit))
+        return [_work(r) for r in rows]
+
+    def pending_work(self, target: str) -> list[WorkItem]:
+        """All queued work for a target, due or not (the monitor's 'why is it waiting')."""
+        return [_work(r) for r in self._query(
+            "SELECT * FROM work WHERE target=? ORDER BY due, id", (target,))]
+
+    def next_due(self) -> float | None:
+        rows = self._query("SELECT MIN(due) AS d FROM work")
+        return rows[0]["d"] if rows and rows[0]["d"] is not None else None
+
+    def work_counts(self, now: float) -> dict[str, dict[str, int]]:
+        rows = self._query("SELECT kind, SUM(due<=?) AS ready, SUM(due>?) AS waiting "
+                           "FROM work GROUP BY kind", (now, now))
+        return {r["kind"]: {"ready": r["ready"] or 0, "waiting": r["waiting"] or 0}
+                for r in rows}
+
+    def entity(self, entity_id: str) -> sqlite3.Row | None:
+        rows = self._query("SELECT * FROM entities WHERE entity_id=?", (entity_id,))
+        return rows[0] if rows else None
+
+    def entities(self, name: str | None, limit: int, offset: int) -> list[sqlite3.Row]:
+        if name is None:
+            return self._query("SELECT * FROM entities ORDER BY entity_id LIMIT ? OFFSET ?",
+                               (limit, offset))
+        return self._query("SELECT * FROM entities WHERE name=? ORDER BY entity_id "
+                           "LIMIT ? OFFSET ?", (name, limit, offset))
+
+    def deadletters(self) -> list[sqlite3.Row]:
+        return self._query("SELECT * FROM deadletters ORDER BY id")
+
+    def deliveries(self, limit: int) -> list[sqlite3.Row]:
+        return self._query("SELECT * FROM deliveries ORDER BY id DESC LIMIT ?", (limit,))

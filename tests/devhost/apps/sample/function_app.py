@@ -1,0 +1,228 @@
+"""A Durable Functions app that exercises every devhost feature; knows nothing of devhost."""
+
+import datetime
+import json
+import logging
+import os
+
+import azure.durable_functions as df
+import azure.functions as func
+from blueprint import bp
+
+app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+app.register_functions(bp)
+GREETING = os.environ["SAMPLE_GREETING"]  # settings are exported before import
+
+
+@app.route(route="orchestrators/{name}/{id?}", methods=["POST"])
+@app.durable_client_input(client_name="client")
+async def http_start(req: func.HttpRequest, client) -> func.HttpResponse:
+    body = req.get_body()
+    payload = json.loads(body) if body else None
+    instance_id = await client.start_new(req.route_params["name"], req.route_params.get("id"),
+                                         payload)
+    return client.create_check_status_response(req, instance_id)
+
+
+@app.route(route="wait/{name}", methods=["POST"])
+@app.durable_client_input(client_name="client")
+async def http_start_wait(req: func.HttpRequest, client) -> func.HttpResponse:
+    instance_id = await client.start_new(req.route_params["name"], None, req.get_json())
+    return await client.wait_for_completion_or_create_check_status_response(
+        req, instance_id, timeout_in_milliseconds=20000)
+
+
+@app.route(route="items/{id:int}", methods=["GET"])
+def get_item(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse(json.dumps({"id": int(req.route_params["id"]),
+                                         "q": req.params.get("q")}),
+                             mimetype="application/json", headers={"X-Item": "yes"})
+
+
+@app.route(route="secure/ping", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def secure_ping(req: func.HttpRequest) -> str:
+    return "pong"
+
+
+@app.route(route="admin-only", methods=["GET"], auth_level=func.AuthLevel.ADMIN)
+def admin_only(req: func.HttpRequest) -> str:
+    return "admin"
+
+
+@app.route(route="whoami", methods=["GET"])
+def whoami(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse(json.dumps({k: v for k, v in req.headers.items()
+                                         if k.startswith("x-ms-client-principal")}),
+                             mimetype="application/json")
+
+
+@app.route(route="boom", methods=["GET"])
+def boom(req: func.HttpRequest) -> func.HttpResponse:
+    raise RuntimeError("secret detail that must not reach the client")
+
+
+@app.route(route="publish", methods=["POST"])
+@app.event_grid_output(arg_name="out", topic_endpoint_uri="EG_TOPIC_URI",
+                       topic_key_setting="EG_TOPIC_KEY")
+def publish(req: func.HttpRequest, out: func.Out[func.EventGridOutputEvent]) -> str:
+    body = req.get_json()
+    out.set(func.EventGridOutputEvent(
+        id=body["id"], data=body.get("data", {}), subject=body.get("subject", "sample"),
+        event_type=body.get("type", "Sample.Event"), event_time=datetime.datetime.now(datetime.UTC),
+        data_version="1.0"))
+    return "queued"
+
+
+@app.event_grid_trigger(arg_name="event")
+def record_event(event: func.EventGridEvent) -> None:
+    data = event.get_json()
+    if data.get("fail"):
+        raise RuntimeError("consumer rejected the event")
+    path = os.path.join(os.environ["SAMPLE_OUT_DIR"], f"{event.id}.json") \
+        if os.environ.get("SAMPLE_OUT_DIR") else None
+    if path:
+        with open(path, "a") as fh:
+            fh.write(json.dumps({"id": event.id, "type": event.event_type, "data": data}) + "\n")
+
+
+@app.orchestration_trigger(context_name="context")
+def hello_sequence(context: df.DurableOrchestrationContext):
+    cities = context.get_input() or ["Tokyo", "Seattle", "London"]
+    results = []
+    for city in cities:
+        results.append((yield context.call_activity("say_hello", city)))
+    return results
+
+
+@app.orchestration_trigger(context_name="context", orchestration="FanOutFanIn")
+def fan_out_fan_in(context: df.DurableOrchestrationContext):
+    count = context.get_input() or 5
+    tasks = [context.call_activity("square", i) for i in range(count)]
+    values = yield context.task_all(tasks)
+    return sum(values)
+
+
+@app.orchestration_trigger(context_name="context")
+def approval(context: df.DurableOrchestrationContext):
+    timeout = (context.get_input() or {}).get("timeoutSeconds", 3600)
+    context.set_custom_status({"stage": "waiting"})
+    deadline = context.current_utc_datetime + datetime.timedelta(seconds=timeout)
+    timer = context.create_timer(deadline)
+    event = context.wait_for_external_event("Approval")
+    winner = yield context.task_any([event, timer])
+    if winner == event:
+        timer.cancel()
+        context.set_custom_status({"stage": "approved"})
+        return {"approved": event.result}
+    context.set_custom_status({"stage": "timed out"})
+    return {"approved": False}
+
+
+@app.orchestration_trigger(context_name="context")
+def retrying(context: df.DurableOrchestrationContext):
+    spec = context.get_input()
+    opts = df.RetryOptions(first_retry_interval_in_milliseconds=100,
+                           max_number_of_attempts=spec["attempts"])
+    result = yield context.call_activity_with_retry("flaky", opts, spec)
+    after = yield context.call_activity("say_hello", "after-retry")
+    return [result, after]
+
+
+@app.orchestration_trigger(context_name="context")
+def parent(context: df.DurableOrchestrationContext):
+    first = yield context.call_sub_orchestrator("hello_sequence", ["A", "B"])
+    second = yield context.call_sub_orchestrator("hello_sequence", ["C"], "child-" + context.instance_id)
+    try:
+        yield context.call_sub_orchestrator("failing", None)
+        failed = None
+    except Exception as exc:
+        failed = str(exc).split("\n")[0]
+    return {"first": first, "second": second, "failed": failed}
+
+
+@app.orchestration_trigger(context_name="context")
+def failing(context: df.DurableOrchestrationContext):
+    yield context.call_activity("say_hello", "x")
+    raise ValueError("boom from orchestrator")
+
+
+@app.orchestration_trigger(context_name="context")
+def eternal(context: df.DurableOrchestrationContext):
+    n = context.get_input() or 0
+    yield context.call_activity("say_hello", str(n))
+    if n < 3:
+        context.continue_as_new(n + 1)
+        return None
+    return n
+
+
+@app.orchestration_trigger(context_name="context")
+def counter_user(context: df.DurableOrchestrationContext):
+    key = context.get_input()
+    entity = df.EntityId("Counter", key)
+    context.signal_entity(entity, "add", 5)
+    yield context.call_entity(entity, "add", 2)
+    value = yield context.call_entity(entity, "get")
+    try:
+        yield context.call_entity(entity, "explode")
+        error = None
+    except Exception as exc:
+        error = str(exc)
+    return {"value": value, "error": error}
+
+
+@app.orchestration_trigger(context_name="context")
+def logger_orch(context: df.DurableOrchestrationContext):
+    logging.getLogger("sample.orchestrator").info("orchestrator-log-line %s", context.instance_id)
+    yield context.call_activity("say_hello", "log")
+    yield context.call_activity("say_hello", "log2")
+    return "logged"
+
+
+@app.orchestration_trigger(context_name="context")
+def nondeterministic(context: df.DurableOrchestrationContext):
+    # Reads a setting that the test changes between episodes: a classic replay bug.
+    name = "say_hello" if not os.path.exists(os.environ.get("SAMPLE_FLAG", "/nonexistent")) \
+        else "square"
+    yield context.call_activity(name, 1)
+    yield context.wait_for_external_event("go")
+    yield context.call_activity("say_hello", "done")
+    return "done"
+
+
+@app.activity_trigger(input_name="city")
+def say_hello(city: str) -> str:
+    return f"{GREETING} {city}!"
+
+
+@app.activity_trigger(input_name="n")
+async def square(n: int) -> int:
+    return n * n
+
+
+@app.activity_trigger(input_name="spec", activity="flaky")
+def flaky_activity(spec: dict) -> str:
+    marker = spec["marker"]
+    count = int(open(marker).read()) if os.path.exists(marker) else 0
+    with open(marker, "w") as fh:
+        fh.write(str(count + 1))
+    if count + 1 < spec["succeedOn"]:
+        raise RuntimeError(f"transient failure {count + 1}")
+    return f"ok after {count + 1}"
+
+
+@app.entity_trigger(context_name="context", entity_name="Counter")
+def counter(context: df.DurableEntityContext):
+    value = context.get_state(lambda: 0)
+    op = context.operation_name
+    if op == "add":
+        value += context.get_input()
+        context.set_state(value)
+    elif op == "get":
+        context.set_result(value)
+    elif op == "reset":
+        context.set_state(0)
+    elif op == "delete":
+        context.destruct_on_exit()
+    elif op == "explode":
+        raise ValueError("entity op failed")

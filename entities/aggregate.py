@@ -42,6 +42,7 @@ class AppliedCommand:
     operation: str
     actor: str
     result: CommandResult
+    fingerprint: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,6 +87,8 @@ class Step:
     # Client commands belong to their sender; workflow steps may be repeated by another actor.
     same_actor_only: bool = True
     memory: int = 32
+    # The arguments that must match for a repeat to count as the same step (e.g. an amount).
+    fingerprint: str = ""
 
 
 def execute(
@@ -110,7 +113,9 @@ def execute(
         new_state = dataclasses.replace(evolve(new_state, payload, event), version=event.version)
         events.append(event)
     result = CommandResult(step.key, step.aggregate_id, new_state.version, tuple(events))
-    entry = AppliedCommand(step.key, step.operation, step.principal.user_id, result)
+    entry = AppliedCommand(
+        step.key, step.operation, step.principal.user_id, result, step.fingerprint
+    )
     kept = (*new_state.applied, entry)[-step.memory :]
     return Outcome(dataclasses.replace(new_state, applied=kept), result)
 
@@ -119,9 +124,10 @@ def _recall(applied: Sequence[AppliedCommand], step: Step) -> CommandResult | No
     for entry in applied:
         if entry.command_id != step.key:
             continue
-        if entry.operation != step.operation or (
-            step.same_actor_only and entry.actor != step.principal.user_id
-        ):
+        same_actor = entry.actor == step.principal.user_id or not step.same_actor_only
+        if entry.operation != step.operation or entry.fingerprint != step.fingerprint:
+            raise IdempotencyKeyReused()
+        if not same_actor:
             raise IdempotencyKeyReused()
         return entry.result
     return None

@@ -87,7 +87,9 @@ def _command_step(ctx: CommandContext, operation: str, cid: str) -> Step:
     )
 
 
-def _workflow_step(state: CustomerState, ctx: StepContext, operation: str, order_id: str) -> Step:
+def _workflow_step(
+    state: CustomerState, ctx: StepContext, operation: str, order_id: str, fingerprint: str = ""
+) -> Step:
     return Step(
         aggregate_id=state.customer_id,
         key=f"{operation}:{order_id}",
@@ -96,6 +98,7 @@ def _workflow_step(state: CustomerState, ctx: StepContext, operation: str, order
         occurred_at=ctx.occurred_at,
         same_actor_only=False,
         memory=REMEMBERED_COMMANDS,
+        fingerprint=fingerprint,
     )
 
 
@@ -178,7 +181,7 @@ def reserve_credit(
             raise errors.CreditLimitExceeded()
         return [CreditReserved(order_id, amount, currency)]
 
-    step = _workflow_step(state, ctx, "reserveCredit", order_id)
+    step = _workflow_step(state, ctx, "reserveCredit", order_id, f"{amount} {currency}")
     return execute(state, step, decide, _evolve)
 
 

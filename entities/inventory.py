@@ -70,7 +70,12 @@ def _command_step(state: InventoryState, sku: str, ctx: CommandContext) -> Step:
 
 
 def _workflow_step(
-    state: InventoryState, sku: str, ctx: StepContext, operation: str, order_id: str
+    state: InventoryState,
+    sku: str,
+    ctx: StepContext,
+    operation: str,
+    order_id: str,
+    fingerprint: str = "",
 ) -> Step:
     check_sku(sku)
     check_aggregate_id(sku, state.sku, "sku")
@@ -82,6 +87,7 @@ def _workflow_step(
         occurred_at=ctx.occurred_at,
         same_actor_only=False,
         memory=REMEMBERED_COMMANDS,
+        fingerprint=fingerprint,
     )
 
 
@@ -130,7 +136,7 @@ def reserve(
             )
         return [StockReserved(order_id, quantity)]
 
-    step = _workflow_step(state, sku, ctx, "reserve", order_id)
+    step = _workflow_step(state, sku, ctx, "reserve", order_id, str(quantity))
     return execute(state, step, decide, _evolve)
 
 

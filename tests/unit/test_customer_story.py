@@ -1,0 +1,173 @@
+"""Stories of the Customer aggregate: registration, credit limit, reserve/release/settle."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from domain_builders import ADA, ALICE, BOB, FRED, SAM, SYSTEM, cmd, sealed, step, through_json
+
+from entities import customer, errors
+from entities.aggregate import Outcome
+from entities.customer import CustomerState
+from security.principal import Principal
+
+DEFAULT_LIMIT = 50_000
+
+
+def register(
+    principal: Principal = ALICE, customer_id: str = "alice", **overrides: object
+) -> Outcome[CustomerState]:
+    fields: dict[str, object] = {
+        "name": "Alice Example",
+        "email": sealed("alice@example.com", "email", customer_id),
+        "phone": sealed("+49 30 1234", "phone", customer_id),
+        "default_credit_limit": DEFAULT_LIMIT,
+        "default_currency": "EUR",
+        **overrides,
+    }
+    return customer.register(
+        CustomerState(),
+        cmd(principal),
+        customer_id=customer_id,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def alice() -> CustomerState:
+    return register().state
+
+
+def test_a_customer_registers_themself_with_the_default_limit() -> None:
+    outcome = register()
+    state = through_json(outcome.state)
+    assert (state.customer_id, state.name, state.currency) == ("alice", "Alice Example", "EUR")
+    assert state.credit_limit == DEFAULT_LIMIT and state.open_balance == 0
+    assert state.version == 1
+    [event] = outcome.result.events
+    assert event.type == "Orders.CustomerRegistered" and event.subject == "customers/alice"
+    assert event.event_id == "customers/alice:1"
+
+
+@pytest.mark.parametrize("who", [SAM, ADA], ids=["support", "admin"])
+def test_support_and_admin_register_anyone(who: Principal) -> None:
+    assert register(who, "bob").state.customer_id == "bob"
+
+
+@pytest.mark.parametrize("who", [BOB, FRED, SYSTEM], ids=["other-customer", "fulfilment", "system"])
+def test_nobody_else_registers_a_customer(who: Principal) -> None:
+    with pytest.raises(errors.Forbidden):
+        register(who, "alice")
+
+
+def test_a_customer_registers_once() -> None:
+    with pytest.raises(errors.CustomerAlreadyExists):
+        customer.register(
+            alice(),
+            cmd(ALICE),
+            customer_id="alice",
+            name="Alice",
+            email=sealed("a@example.com"),
+            phone=None,
+            default_credit_limit=1,
+            default_currency="EUR",
+        )
+
+
+def test_email_and_phone_must_arrive_encrypted() -> None:
+    with pytest.raises(errors.ValidationFailed) as caught:
+        register(email="alice@example.com")
+    assert caught.value.field == "email" and "alice@" not in caught.value.message
+    with pytest.raises(errors.ValidationFailed):
+        register(phone="+49 30 1234")
+    assert register(phone=None).state.phone is None
+
+
+def test_only_an_admin_sets_the_credit_limit() -> None:
+    state = customer.set_credit_limit(alice(), cmd(ADA), amount=1000, currency="EUR").state
+    assert state.credit_limit == 1000 and state.version == 2
+    for who in (ALICE, SAM, FRED):
+        with pytest.raises(errors.Forbidden):
+            customer.set_credit_limit(alice(), cmd(who), amount=10**9, currency="EUR")
+    with pytest.raises(errors.CustomerNotFound):
+        customer.set_credit_limit(CustomerState(), cmd(ADA), amount=1, currency="EUR")
+    with pytest.raises(errors.ValidationFailed):
+        customer.set_credit_limit(alice(), cmd(ADA), amount=-1, currency="EUR")
+
+
+def test_credit_is_reserved_until_the_limit_then_refused() -> None:
+    state = customer.reserve_credit(
+        alice(), step(ALICE), order_id="o-1", amount=30_000, currency="EUR"
+    ).state
+    assert state.open_balance == 30_000 and state.available_credit == 20_000
+    state = customer.reserve_credit(
+        state, step(ALICE), order_id="o-2", amount=20_000, currency="EUR"
+    ).state
+    assert state.available_credit == 0
+    with pytest.raises(errors.CreditLimitExceeded):
+        customer.reserve_credit(state, step(ALICE), order_id="o-3", amount=1, currency="EUR")
+    through_json(state)
+
+
+def test_reserving_twice_for_one_order_holds_credit_once() -> None:
+    first = customer.reserve_credit(alice(), step(), order_id="o-1", amount=500, currency="EUR")
+    again = customer.reserve_credit(
+        first.state, step(SAM), order_id="o-1", amount=500, currency="EUR"
+    )
+    assert again.result == first.result and again.state.open_balance == 500
+    with pytest.raises(errors.IdempotencyKeyReused):
+        customer.reserve_credit(first.state, step(), order_id="o-1", amount=600, currency="EUR")
+    forgotten = replace(first.state, applied=())  # the step has left the bounded memory
+    with pytest.raises(errors.ValidationFailed):
+        customer.reserve_credit(forgotten, step(), order_id="o-1", amount=600, currency="EUR")
+    assert customer.reserve_credit(
+        forgotten, step(), order_id="o-1", amount=500, currency="EUR"
+    ).result.events == ()
+
+
+def test_a_cancelled_order_releases_its_credit_and_a_second_release_is_harmless() -> None:
+    state = customer.reserve_credit(
+        alice(), step(), order_id="o-1", amount=500, currency="EUR"
+    ).state
+    released = customer.release_credit(state, step(SYSTEM), order_id="o-1")
+    assert released.state.open_balance == 0
+    assert released.result.events[0].type == "Orders.CreditReleased"
+    by_support = customer.release_credit(released.state, step(SAM), order_id="o-1")
+    assert by_support.result == released.result
+    nothing = customer.release_credit(released.state, step(), order_id="never-reserved")
+    assert nothing.result.events == () and nothing.state.open_balance == 0
+
+
+def test_a_delivered_order_settles_its_credit() -> None:
+    state = customer.reserve_credit(
+        alice(), step(), order_id="o-1", amount=700, currency="EUR"
+    ).state
+    settled = customer.settle(state, step(FRED), order_id="o-1").state
+    assert settled.open_balance == 0 and settled.settled_total == 700
+    assert customer.settle(settled, step(FRED), order_id="o-1").state == settled
+    with pytest.raises(errors.InvalidTransition):
+        customer.settle(settled, step(FRED), order_id="o-9")
+
+
+def test_credit_is_reserved_only_in_the_customers_currency() -> None:
+    with pytest.raises(errors.ValidationFailed) as caught:
+        customer.reserve_credit(alice(), step(), order_id="o-1", amount=1, currency="USD")
+    assert caught.value.field == "currency"
+
+
+def test_the_currency_changes_only_without_open_reservations() -> None:
+    state = customer.reserve_credit(alice(), step(), order_id="o-1", amount=1, currency="EUR").state
+    with pytest.raises(errors.ValidationFailed):
+        customer.set_credit_limit(state, cmd(ADA), amount=10, currency="USD")
+    assert customer.set_credit_limit(alice(), cmd(ADA), amount=10, currency="USD").state.currency
+
+
+def test_an_unknown_customer_has_no_credit() -> None:
+    with pytest.raises(errors.CustomerNotFound):
+        customer.reserve_credit(CustomerState(), step(), order_id="o-1", amount=1, currency="EUR")
+
+
+@pytest.mark.parametrize("amount", [0, -5])
+def test_a_reservation_is_a_positive_amount(amount: int) -> None:
+    with pytest.raises(errors.ValidationFailed):
+        customer.reserve_credit(alice(), step(), order_id="o-1", amount=amount, currency="EUR")

@@ -1,0 +1,157 @@
+"""Stories of the Inventory aggregate, and a property: stock is never oversold."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from domain_builders import ADA, ALICE, FRED, SAM, cmd, step, through_json
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from entities import errors, inventory
+from entities.inventory import InventoryState
+from security.principal import Principal
+
+SKU = "SKU-1"
+
+
+def stocked(quantity: int = 10) -> InventoryState:
+    return inventory.adjust(
+        InventoryState(), cmd(FRED), sku=SKU, delta=quantity, reason="intake"
+    ).state
+
+
+def test_stock_is_counted_in_reserved_and_committed_on_shipment() -> None:
+    state = through_json(stocked(10))
+    assert (state.sku, state.on_hand, state.available, state.version) == (SKU, 10, 10, 1)
+    reserved = inventory.reserve(state, step(), sku=SKU, order_id="o-1", quantity=4)
+    state = through_json(reserved.state)
+    assert (state.on_hand, state.reserved, state.available) == (10, 4, 6)
+    assert reserved.result.events[0].event_id == "products/SKU-1:2"
+    committed = inventory.commit(state, step(FRED), sku=SKU, order_id="o-1")
+    state = through_json(committed.state)
+    assert (state.on_hand, state.reserved, state.available, state.version) == (6, 0, 6, 3)
+    assert committed.result.events[0].data == {"orderId": "o-1", "quantity": 4, "onHand": 6}
+
+
+def test_a_reservation_never_oversells() -> None:
+    state = inventory.reserve(stocked(5), step(), sku=SKU, order_id="o-1", quantity=5).state
+    with pytest.raises(errors.InsufficientStock) as caught:
+        inventory.reserve(state, step(), sku=SKU, order_id="o-2", quantity=1)
+    assert caught.value.details == {"sku": SKU}
+    with pytest.raises(errors.InsufficientStock):
+        inventory.reserve(InventoryState(), step(), sku=SKU, order_id="o-1", quantity=1)
+
+
+def test_a_reservation_is_idempotent_per_order() -> None:
+    first = inventory.reserve(stocked(5), step(), sku=SKU, order_id="o-1", quantity=3)
+    again = inventory.reserve(first.state, step(SAM), sku=SKU, order_id="o-1", quantity=3)
+    assert again.result == first.result and again.state.reserved == 3
+    with pytest.raises(errors.IdempotencyKeyReused):
+        inventory.reserve(first.state, step(), sku=SKU, order_id="o-1", quantity=2)
+
+
+def test_release_returns_stock_and_is_harmless_twice() -> None:
+    state = inventory.reserve(stocked(5), step(), sku=SKU, order_id="o-1", quantity=3).state
+    released = inventory.release(state, step(), sku=SKU, order_id="o-1")
+    assert released.state.available == 5
+    assert inventory.release(released.state, step(), sku=SKU, order_id="o-1").result == (
+        released.result
+    )
+    assert inventory.release(state, step(), sku=SKU, order_id="nope").result.events == ()
+
+
+def test_commit_needs_a_reservation() -> None:
+    with pytest.raises(errors.InvalidTransition):
+        inventory.commit(stocked(5), step(FRED), sku=SKU, order_id="o-1")
+
+
+def test_stock_held_by_reservations_cannot_be_adjusted_away() -> None:
+    state = inventory.reserve(stocked(5), step(), sku=SKU, order_id="o-1", quantity=4).state
+    assert inventory.adjust(state, cmd(FRED), sku=SKU, delta=-1).state.on_hand == 4
+    with pytest.raises(errors.InsufficientStock):
+        inventory.adjust(state, cmd(FRED), sku=SKU, delta=-2)
+    with pytest.raises(errors.InsufficientStock):
+        inventory.adjust(InventoryState(), cmd(FRED), sku=SKU, delta=-1)
+
+
+@pytest.mark.parametrize("who", [FRED, ADA], ids=["fulfilment", "admin"])
+def test_fulfilment_and_admin_adjust_stock(who: Principal) -> None:
+    assert inventory.adjust(InventoryState(), cmd(who), sku=SKU, delta=3).state.on_hand == 3
+
+
+@pytest.mark.parametrize("who", [ALICE, SAM], ids=["customer", "support"])
+def test_nobody_else_adjusts_stock(who: Principal) -> None:
+    with pytest.raises(errors.Forbidden):
+        inventory.adjust(InventoryState(), cmd(who), sku=SKU, delta=3)
+
+
+def test_an_adjustment_is_idempotent_per_command_id() -> None:
+    ctx = cmd(FRED, command_id="count-1")
+    first = inventory.adjust(InventoryState(), ctx, sku=SKU, delta=3)
+    assert inventory.adjust(first.state, ctx, sku=SKU, delta=3).state.on_hand == 3
+
+
+def test_adjustments_respect_expected_version() -> None:
+    with pytest.raises(errors.VersionConflict):
+        inventory.adjust(stocked(), cmd(FRED, expected_version=0), sku=SKU, delta=1)
+
+
+@pytest.mark.parametrize("delta", [0, 1_000_001, -1_000_001])
+def test_an_adjustment_is_a_sane_non_zero_delta(delta: int) -> None:
+    with pytest.raises(errors.ValidationFailed):
+        inventory.adjust(stocked(), cmd(FRED), sku=SKU, delta=delta)
+
+
+def test_an_inventory_holds_one_sku() -> None:
+    with pytest.raises(errors.ValidationFailed):
+        inventory.reserve(stocked(), step(), sku="OTHER", order_id="o-1", quantity=1)
+    with pytest.raises(errors.ValidationFailed):
+        inventory.adjust(InventoryState(), cmd(FRED), sku="bad sku", delta=1)
+
+
+# ---- property: whatever happens, available stock never goes negative ---------------------------
+
+ORDER_IDS = st.sampled_from([f"o-{i}" for i in range(6)])
+OPERATIONS = st.one_of(
+    st.tuples(st.just("adjust"), st.integers(-20, 20)),
+    st.tuples(st.just("reserve"), ORDER_IDS, st.integers(0, 12)),
+    st.tuples(st.just("release"), ORDER_IDS),
+    st.tuples(st.just("commit"), ORDER_IDS),
+)
+
+
+def _run(state: InventoryState, operation: tuple[object, ...]) -> InventoryState:
+    kind = operation[0]
+    if kind == "adjust":
+        delta = operation[1]
+        assert isinstance(delta, int)
+        return inventory.adjust(state, cmd(FRED), sku=SKU, delta=delta).state
+    order_id = str(operation[1])
+    if kind == "reserve":
+        quantity = operation[2]
+        assert isinstance(quantity, int)
+        return inventory.reserve(state, step(), sku=SKU, order_id=order_id, quantity=quantity).state
+    if kind == "release":
+        return inventory.release(state, step(), sku=SKU, order_id=order_id).state
+    return inventory.commit(state, step(), sku=SKU, order_id=order_id).state
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(OPERATIONS, max_size=40))
+def test_no_sequence_of_operations_oversells(operations: list[tuple[object, ...]]) -> None:
+    state = InventoryState()
+    for operation in operations:
+        before = state
+        try:
+            state = _run(state, operation)
+        except errors.DomainError:
+            state = before  # a rejected operation changes nothing
+        assert state.available >= 0
+        assert state.on_hand >= 0
+        assert state.reserved == sum(r.quantity for r in state.reservations)
+        assert len({r.order_id for r in state.reservations}) == len(state.reservations)
+        assert state.version >= before.version
+    restored = InventoryState.from_dict(json.loads(json.dumps(state.to_dict())))
+    assert restored == state

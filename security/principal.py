@@ -98,7 +98,7 @@ def parse_client_principal(header_value: str | None) -> Principal:
     name_type = _optional_str(document, "name_typ")
     user_id = _first_claim(claims, (NAME_IDENTIFIER_CLAIM, SUBJECT_CLAIM))
     if user_id is None:
-        raise PrincipalError("the client principal has no nameidentifier or sub claim")
+        raise PrincipalError("the client principal has no user id (nameidentifier or sub claim)")
     if len(user_id) > MAX_USER_ID_LENGTH or not user_id.isprintable():
         raise PrincipalError("the client principal's user id is not acceptable")
     role_types = {ROLES_CLAIM} | ({role_type} if role_type else set())

@@ -131,7 +131,8 @@ def retrying(context: df.DurableOrchestrationContext):
 @app.orchestration_trigger(context_name="context")
 def parent(context: df.DurableOrchestrationContext):
     first = yield context.call_sub_orchestrator("hello_sequence", ["A", "B"])
-    second = yield context.call_sub_orchestrator("hello_sequence", ["C"], "child-" + context.instance_id)
+    child_id = "child-" + context.instance_id
+    second = yield context.call_sub_orchestrator("hello_sequence", ["C"], child_id)
     try:
         yield context.call_sub_orchestrator("failing", None)
         failed = None
@@ -181,9 +182,8 @@ def logger_orch(context: df.DurableOrchestrationContext):
 
 @app.orchestration_trigger(context_name="context")
 def nondeterministic(context: df.DurableOrchestrationContext):
-    # Reads a setting that the test changes between episodes: a classic replay bug.
-    name = "say_hello" if not os.path.exists(os.environ.get("SAMPLE_FLAG", "/nonexistent")) \
-        else "square"
+    # Decides by a file that the test creates between episodes: a classic replay bug.
+    name = "square" if os.path.exists(context.get_input()) else "say_hello"
     yield context.call_activity(name, 1)
     yield context.wait_for_external_event("go")
     yield context.call_activity("say_hello", "done")
@@ -203,7 +203,10 @@ async def square(n: int) -> int:
 @app.activity_trigger(input_name="spec", activity="flaky")
 def flaky_activity(spec: dict) -> str:
     marker = spec["marker"]
-    count = int(open(marker).read()) if os.path.exists(marker) else 0
+    count = 0
+    if os.path.exists(marker):
+        with open(marker) as fh:
+            count = int(fh.read())
     with open(marker, "w") as fh:
         fh.write(str(count + 1))
     if count + 1 < spec["succeedOn"]:

@@ -1,0 +1,268 @@
+"""A pytest plugin for testing Durable Functions Python apps on a real devhost process.
+
+Use it from any app's tests:
+
+    # conftest.py
+    pytest_plugins = ["devhost.testing"]
+
+    # pytest.ini / pyproject: [tool.pytest.ini_options] devhost_app = "path/to/app"
+
+    def test_hello(devhost):
+        iid = devhost.start("hello_sequence", ["Tokyo"])
+        assert devhost.wait(iid)["output"] == ["Hello Tokyo!"]
+
+The `devhost` fixture starts one host per test session on a free port with a fresh data folder
+and stops it at the end. `DevhostProcess` can also be used directly (kill and restart tests).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+import requests
+
+from devhost.auth import TokenIssuer
+from devhost.keys import load_or_create_keys
+
+TERMINAL = ("Completed", "Failed", "Terminated", "Canceled")
+_READY = re.compile(r"devhost ready on (http://\S+)")
+
+
+class DevhostError(AssertionError):
+    pass
+
+
+class DevhostProcess:
+    """A `python -m devhost start` child process with its output captured."""
+
+    def __init__(self, app_dir: Path, data_dir: Path, args: Sequence[str] = (),
+                 env: dict[str, str] | None = None, port: int = 0) -> None:
+        self.app_dir = Path(app_dir).resolve()
+        self.data_dir = Path(data_dir).resolve()
+        self.args = list(args)
+        self.env = env or {}
+        self.port = port
+        self.url = ""
+        self.proc: subprocess.Popen[str] | None = None
+        self.lines: list[str] = []
+        self._lines: queue.Queue[str] = queue.Queue()
+
+    def start(self, timeout: float = 30.0) -> DevhostProcess:
+        cmd = [sys.executable, "-m", "devhost", "start", "--app", str(self.app_dir),
+               "--data", str(self.data_dir), "--port", str(self.port), *self.args]
+        env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
+        repo = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH")) if p)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, env=env)
+        threading.Thread(target=self._pump, args=(self.proc,), daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self._lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            m = _READY.search(line)
+            if m:
+                self.url = m.group(1)
+                if not self.port:
+                    self.port = int(self.url.rsplit(":", 1)[1])
+                return self
+            if self.proc.poll() is not None and self._lines.empty():
+                break
+        raise DevhostError("devhost did not become ready:\n" + self.output())
+
+    def _pump(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            self.lines.append(line)
+            self._lines.put(line)
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int | None:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to finish anything, as a crash or a power cut of the process."""
+        self.stop(signal.SIGKILL)
+
+    def restart(self) -> DevhostProcess:
+        """Start again on the same data folder and port."""
+        self.stop()
+        return self.start()
+
+
+class DevhostClient:
+    """HTTP helpers for tests: triggers, the management API, entities, time, tokens."""
+
+    def __init__(self, host: DevhostProcess) -> None:
+        self.host = host
+        self.session = requests.Session()
+        keys = load_or_create_keys(host.data_dir)
+        self.keys = keys
+        self.system_key = keys.system_keys["durabletask_extension"]
+        self._issuer = TokenIssuer(host.data_dir)
+
+    @property
+    def url(self) -> str:
+        return self.host.url
+
+    @property
+    def mgmt(self) -> str:
+        return f"{self.url}/runtime/webhooks/durabletask"
+
+    def http(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", 30)
+        return self.session.request(method, f"{self.url}/{path.lstrip('/')}", **kwargs)
+
+    def token(self, sub: str, roles: Sequence[str] = (), name: str | None = None,
+              ttl: int = 3600) -> str:
+        return self._issuer.mint(sub, list(roles), name=name, ttl=ttl)
+
+    def mgmt_call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        params = dict(kwargs.pop("params", {}) or {})
+        params.setdefault("code", self.system_key)
+        kwargs.setdefault("timeout", 30)
+        return self.session.request(method, f"{self.mgmt}/{path.lstrip('/')}", params=params,
+                                    **kwargs)
+
+    def start(self, name: str, input: Any = None, instance_id: str | None = None) -> str:
+        path = f"orchestrators/{quote(name, safe='')}"
+        if instance_id:
+            path += f"/{quote(instance_id, safe='')}"
+        # Encoded like the SDK's own client (JSON text inside a JSON string), so that
+        # `context.get_input()` returns `input` whatever its type (durable-protocol.md §2.12).
+        r = self.mgmt_call("POST", path, json=json.dumps(input)) if input is not None else \
+            self.mgmt_call("POST", path)
+        if r.status_code != 202:
+            raise DevhostError(f"start {name} answered {r.status_code}: {r.text}")
+        return str(r.json()["id"])
+
+    def status(self, instance_id: str, history: bool = False,
+               output: bool = False) -> dict[str, Any] | None:
+        params = {"showHistory": str(history).lower(), "showHistoryOutput": str(output).lower()}
+        r = self.mgmt_call("GET", f"instances/{quote(instance_id, safe='')}", params=params)
+        if r.status_code == 404:
+            return None
+        return dict(r.json())
+
+    def wait(self, instance_id: str, timeout: float = 30.0,
+             until: Sequence[str] = TERMINAL, history: bool = False) -> dict[str, Any]:
+        """Poll until the instance reaches one of `until`; fails with the last status."""
+        deadline = time.monotonic() + timeout
+        last: dict[str, Any] | None = None
+        while time.monotonic() < deadline:
+            last = self.status(instance_id, history=history, output=history)
+            if last is not None and last["runtimeStatus"] in until:
+                return last
+            time.sleep(0.02)
+        raise DevhostError(f"instance {instance_id} did not reach {list(until)} within "
+                           f"{timeout}s; last status: {json.dumps(last)}")
+
+    def wait_history(self, instance_id: str, event_type: str, count: int = 1,
+                     timeout: float = 30.0) -> dict[str, Any]:
+        """Poll until the history holds `count` events of a type (e.g. a step completed)."""
+        deadline = time.monotonic() + timeout
+        last: dict[str, Any] | None = None
+        while time.monotonic() < deadline:
+            last = self.status(instance_id, history=True)
+            events = (last or {}).get("historyEvents") or []
+            if sum(e["EventType"] == event_type for e in events) >= count:
+                return last or {}
+            time.sleep(0.02)
+        raise DevhostError(f"instance {instance_id} never had {count} {event_type} event(s); "
+                           f"last status: {json.dumps(last)}")
+
+    def raise_event(self, instance_id: str, name: str, data: Any = None) -> requests.Response:
+        return self.mgmt_call("POST", f"instances/{quote(instance_id, safe='')}/raiseEvent/"
+                              f"{quote(name, safe='')}", data=json.dumps(data),
+                              headers={"Content-Type": "application/json"})
+
+    def action(self, instance_id: str, action: str, reason: str = "",
+               **params: Any) -> requests.Response:
+        return self.mgmt_call("POST", f"instances/{quote(instance_id, safe='')}/{action}",
+                              params={"reason": reason, **params})
+
+    def purge(self, instance_id: str) -> requests.Response:
+        return self.mgmt_call("DELETE", f"instances/{quote(instance_id, safe='')}")
+
+    def entity(self, name: str, key: str) -> Any:
+        r = self.mgmt_call("GET", f"entities/{quote(name, safe='')}/{quote(key, safe='')}")
+        if r.status_code == 404:
+            return None
+        return r.json()
+
+    def signal(self, name: str, key: str, op: str, input: Any = None) -> requests.Response:
+        path = f"entities/{quote(name, safe='')}/{quote(key, safe='')}"
+        if input is None:
+            return self.mgmt_call("POST", path, params={"op": op})
+        # Encoded like the SDK's client, so that the entity's `get_input()` returns `input`.
+        return self.mgmt_call("POST", path, params={"op": op}, json=json.dumps(input))
+
+    def wait_entity(self, name: str, key: str, predicate: Any,
+                    timeout: float = 30.0) -> Any:
+        deadline = time.monotonic() + timeout
+        state = None
+        while time.monotonic() < deadline:
+            state = self.entity(name, key)
+            if predicate(state):
+                return state
+            time.sleep(0.02)
+        raise DevhostError(f"entity @{name}@{key} state never matched; last: {state!r}")
+
+    def advance(self, seconds: float) -> None:
+        """Move the host's clock forward so durable timers fire without waiting."""
+        r = self.http("POST", "admin/devhost/clock", json={"seconds": seconds},
+                      headers={"x-functions-key": self.keys.master_key})
+        if r.status_code != 200:
+            raise DevhostError(f"advancing the clock answered {r.status_code}: {r.text}")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("devhost_app", "folder of the Functions app the devhost fixture serves",
+                  default=".")
+
+
+@pytest.fixture(scope="session")
+def devhost_app_dir(pytestconfig: pytest.Config) -> Path:
+    """Override to serve another app; defaults to the `devhost_app` ini option."""
+    return Path(str(pytestconfig.rootpath / pytestconfig.getini("devhost_app")))
+
+
+@pytest.fixture(scope="session")
+def devhost_env() -> dict[str, str]:
+    """Override to add environment variables (app settings) for the host process."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def devhost(devhost_app_dir: Path, devhost_env: dict[str, str],
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevhostClient]:
+    host = DevhostProcess(devhost_app_dir, tmp_path_factory.mktemp("devhost-data"),
+                          env=devhost_env).start()
+    try:
+        yield DevhostClient(host)
+    finally:
+        host.stop()

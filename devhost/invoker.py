@@ -1,4 +1,4 @@
-"""Call the app's functions the way the Python worker does (durable-protocol.md §1.6–1.7).
+"""Call the app's functions the way the Python worker does (durable-protocol.md §1.6-1.7).
 
 Arguments go by keyword, named after the bindings; output bindings get fresh `func.Out`
 objects; a parameter named `context` that is not a binding receives a `func.Context`.

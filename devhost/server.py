@@ -210,15 +210,16 @@ class Server:
     # -- HTTP triggers --------------------------------------------------------------------------
 
     async def _trigger(self, request: web.Request, path: str) -> web.StreamResponse:
-        prefix = self.app.config.route_prefix
+        prefix = self.app.config.route_prefix.lower()
+        missing = problem(404, "Not Found", f"no function serves {request.method} /{path}")
         if prefix:
-            if not (path.lower() == prefix.lower() or path.lower().startswith(prefix.lower() + "/")):
-                return problem(404, "Not Found", f"no function serves /{path}")
+            if path.lower() != prefix and not path.lower().startswith(prefix + "/"):
+                return missing
             path = path[len(prefix) + 1:]
         try:
             fn, params = self.routes.resolve(request.method, path)
         except RouteNotFound:
-            return problem(404, "Not Found", f"no function serves {request.method} /{request.path.lstrip('/')}")
+            return missing
         if not self._key_ok(request, fn.auth_level):
             return web.Response(status=401)
         headers = strip_principal_headers(request.headers.items())

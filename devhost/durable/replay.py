@@ -179,7 +179,8 @@ class EpisodeRunner:
         inst, eng = self.inst, self.eng
         custom = state.get("customStatus")
         inst.custom_status = json.dumps(custom) if custom is not None else None
-        sched = [a for a in h.flatten(state.get("actions")) if a.get("actionType") in h.ID_CONSUMING]
+        sched = [a for a in h.flatten(state.get("actions"))
+                 if a.get("actionType") in h.ID_CONSUMING]
         sigs: list[list[Any]] = eng.setdefault("sigs", [])
         ids: list[int] = eng.setdefault("ids", [])
         error = error or self._determinism(sched, sigs)

@@ -241,13 +241,15 @@ class EpisodeRunner:
             self._activity_work(tid, h.HTTP_ACTIVITY, None, http=a.get("httpRequest"))
         if t in (h.CALL_ACTIVITY_RETRY, h.CALL_SUB_RETRY):
             opts = a.get("retryOptions") or {}
-            self.eng.setdefault("retries", {})[str(tid)] = {
+            retry = {
                 "kind": "activity" if t == h.CALL_ACTIVITY_RETRY else "sub",
                 "name": a["functionName"], "input": a.get("input"),
                 "instanceId": a.get("instanceId"), "attempt": 1,
                 "max": int(opts.get("maxNumberOfAttempts", 1)),
                 "interval": float(opts.get("firstRetryIntervalInMilliseconds", 1000)) / 1000,
                 "phase": "running"}
+            self.eng.setdefault("retries", {})[str(tid)] = retry
+            self.eng.setdefault("retry_actions", {})[str(tid)] = retry  # kept for rewind
         return tid
 
     def _activity_work(self, tid: int, name: str, payload: str | None,

@@ -21,6 +21,7 @@ from devhost.durable.activities import run_activity
 from devhost.durable.clock import Clock
 from devhost.durable.entities import run_entity_batch
 from devhost.durable.replay import EpisodeRunner, completion_work, timer_tag
+from devhost.durable.rewind import rewind
 from devhost.eventgrid import EventGrid
 from devhost.invoker import Invoker
 from devhost.loader import LoadedApp
@@ -275,41 +276,8 @@ class Runtime:
                 append(h.event(h.EXECUTION_RESUMED, ts, Reason=reason))
             inst.status = inst.engine.pop("suspended_from", "Running")
         elif kind == "rewind" and inst.status == "Failed":
-            self._rewind(inst, history, batch, reason, now)
+            rewind(inst, history, batch, reason, now, self.new_instance)
         inst.updated_at = now
-
-    def _rewind(self, inst: Instance, history: list[dict[str, Any]], batch: Batch, reason: str,
-                now: float) -> None:
-        """Forget the failures and run the failed steps again (DTFx rewind semantics)."""
-        failed = {ev.get("TaskScheduledId") for ev in history
-                  if ev["EventType"] in (h.TASK_FAILED, h.SUB_FAILED)}
-        kept = [ev for ev in history
-                if ev["EventType"] not in (h.TASK_FAILED, h.SUB_FAILED, h.EXECUTION_COMPLETED)]
-        while kept and kept[-1]["EventType"] in (h.ORCHESTRATOR_STARTED,
-                                                 h.ORCHESTRATOR_COMPLETED):
-            kept.pop()
-        batch.history = [x for x in batch.history if x[0] != inst.instance_id]
-        batch.history_resets.append(inst.instance_id)
-        batch.history += [(inst.instance_id, i, ev) for i, ev in enumerate(kept)]
-        history[:] = kept
-        inst.status, inst.output = "Running", None
-        inst.engine["retries"] = {}
-        for ev in kept:
-            if ev["EventId"] not in failed:
-                continue
-            if ev["EventType"] == h.TASK_SCHEDULED:
-                batch.work.append(NewWork("activity", inst.instance_id, {
-                    "name": ev["Name"], "input": ev.get("Input"), "taskId": ev["EventId"],
-                    "execution": inst.execution_id}, now))
-            elif ev["EventType"] == h.SUB_CREATED:
-                self.new_instance(batch, ev["Name"], ev["InstanceId"], json.dumps(ev.get("Input")),
-                                  now, parent={"instanceId": inst.instance_id,
-                                               "executionId": inst.execution_id,
-                                               "taskId": ev["EventId"], "name": inst.name})
-        if not failed:  # the orchestrator code itself failed: replay it once more
-            batch.work.append(NewWork("orch", inst.instance_id, {
-                "type": "event", "execution": inst.execution_id,
-                "event": {"EventType": 17, "Data": f"rewind: {reason}"}}, now))
 
     # -- activities, entities, deliveries -------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -56,7 +57,8 @@ class Server:
         self.routes: RouteTable[FunctionInfo] = RouteTable()
         for fn in sorted(app.by_kind("httpTrigger"), key=lambda f: f.name):
             self.routes.add(fn.route_text, fn.methods, fn)
-        self.extra_routes: list[tuple[str, Any]] = []
+        # Optional monitor page: serves `<durable base>/monitor...` behind the system key.
+        self.monitor: Callable[[web.Request, str], Awaitable[web.StreamResponse]] | None = None
 
     # -- aiohttp wiring -------------------------------------------------------------------------
 
@@ -112,9 +114,6 @@ class Server:
                 return await self._eventgrid_webhook(request)
             if lowered == "eventgrid/api/events":
                 return await self._topic(request)
-            for prefix, handler in self.extra_routes:
-                if lowered.startswith(prefix):
-                    return await handler(request, path[len(prefix):])
             return await self._trigger(request, path)
         except Exception:
             log.exception("devhost failed to handle %s %s", request.method, request.path)
@@ -127,6 +126,8 @@ class Server:
         if not self._key_ok(request, "system"):
             return problem(401, "Unauthorized", "the durable management API needs the system "
                            "key (code=...) that the check-status links carry")
+        if self.monitor is not None and rest.lower().split("/")[0] == "monitor":
+            return await self.monitor(request, rest[len("monitor"):].lstrip("/"))
         return await self.api.handle(request, rest, self.durable_base)
 
     async def _admin(self, request: web.Request, rest: str) -> web.StreamResponse:

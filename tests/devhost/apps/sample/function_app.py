@@ -76,7 +76,8 @@ def publish(req: func.HttpRequest, out: func.Out[func.EventGridOutputEvent]) -> 
 @app.event_grid_trigger(arg_name="event")
 def record_event(event: func.EventGridEvent) -> None:
     data = event.get_json()
-    if data.get("fail"):
+    gate = data.get("failUnlessExists")
+    if gate and not os.path.exists(gate):
         raise RuntimeError("consumer rejected the event")
     path = os.path.join(os.environ["SAMPLE_OUT_DIR"], f"{event.id}.json") \
         if os.environ.get("SAMPLE_OUT_DIR") else None

@@ -133,3 +133,23 @@ def test_unknown_entity_is_refused(devhost: DevhostClient) -> None:
     r = devhost.signal("NoSuchEntity", "k", "add", 1)
     assert r.status_code == 400
     assert "is not an entity function" in r.json()["ExceptionMessage"]
+
+
+def test_orchestrator_logs_are_not_repeated_on_replay(devhost: DevhostClient) -> None:
+    iid = devhost.start("logger_orch")
+    assert devhost.wait(iid)["output"] == "logged"
+    lines = [line for line in devhost.host.output().splitlines()
+             if f"orchestrator-log-line {iid}" in line]
+    assert len(lines) == 1  # three episodes ran; only the first was not a replay
+
+
+def test_every_invocation_logs_one_structured_line(devhost: DevhostClient) -> None:
+    iid = devhost.start("hello_sequence", ["Log"])
+    devhost.wait(iid)
+    records = [json.loads(line.split(" ", 4)[4]) for line in devhost.host.output().splitlines()
+               if '"event": "invocation"' in line and iid in line]
+    assert len(records) == 1
+    record = records[0]
+    assert record["function"] == "say_hello" and record["outcome"] == "succeeded"
+    assert record["instanceId"] == iid and record["invocationId"]
+    assert isinstance(record["durationMs"], float | int)

@@ -230,3 +230,22 @@ def counter(context: df.DurableEntityContext):
         context.destruct_on_exit()
     elif op == "explode":
         raise ValueError("entity op failed")
+
+
+@app.orchestration_trigger(context_name="context")
+def slow_sequence(context: df.DurableOrchestrationContext):
+    spec = context.get_input()
+    done = []
+    for step in range(spec["steps"]):
+        done.append((yield context.call_activity("nap", {**spec, "step": step})))
+    return done
+
+
+@app.activity_trigger(input_name="spec")
+def nap(spec: dict) -> int:
+    import time
+
+    time.sleep(spec["seconds"])
+    with open(spec["log"], "a") as fh:  # one line per execution: proves at-least-once
+        fh.write(f"{spec['id']}:{spec['step']}\n")
+    return spec["step"]

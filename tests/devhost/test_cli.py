@@ -1,0 +1,69 @@
+"""The command line: broken apps fail at start with a message and exit code 2; token and keys."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from devhost.auth import TokenIssuer
+
+HOST_JSON = '{"version": "2.0", "extensions": {"http": {"routePrefix": "api"}}}'
+HEADER = "import azure.functions as func\nimport azure.durable_functions as df\n"
+
+BROKEN = {
+    "import_error": (HEADER + "import not_a_module\napp = df.DFApp()\n",
+                     "ModuleNotFoundError"),
+    "two_apps": (HEADER + "app = df.DFApp()\nother = func.FunctionApp()\n",
+                 "more than one function app"),
+    "no_app": (HEADER + "x = 1\n", "no top-level function app"),
+    "unknown_binding": (HEADER + "app = func.FunctionApp()\n"
+                        "@app.queue_trigger(arg_name='m', queue_name='q', connection='C')\n"
+                        "def on_queue(m: func.QueueMessage) -> None:\n    pass\n",
+                        "function 'on_queue' uses binding type 'queueTrigger'"),
+    "bad_route": (HEADER + "app = func.FunctionApp()\n"
+                  "@app.route(route='items/{id:nosuch}')\n"
+                  "def get_item(req: func.HttpRequest) -> str:\n    return 'x'\n",
+                  "function 'get_item' has a bad route"),
+}
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "devhost", *args], capture_output=True,
+                          text=True, timeout=60, cwd=cwd)
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_app_fails_at_start_with_exit_2(case: str, tmp_path: Path) -> None:
+    source, message = BROKEN[case]
+    (tmp_path / "host.json").write_text(HOST_JSON)
+    (tmp_path / "function_app.py").write_text(source)
+    result = run("start", "--app", str(tmp_path), "--port", "0", "--data", str(tmp_path / "d"))
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "function_app.py" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_host_json_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "function_app.py").write_text(HEADER + "app = df.DFApp()\n")
+    result = run("start", "--app", str(tmp_path), "--port", "0")
+    assert result.returncode == 2 and "host.json not found" in result.stderr
+
+
+def test_token_command_mints_a_token_the_host_accepts(tmp_path: Path) -> None:
+    result = run("token", "--sub", "alice", "--roles", "customer,support", "--name", "Alice",
+                 "--ttl", "600", "--data", str(tmp_path))
+    assert result.returncode == 0
+    claims = TokenIssuer(tmp_path).verify(result.stdout.strip())
+    assert claims.sub == "alice" and set(claims.roles) == {"customer", "support"}
+    assert claims.name == "Alice"
+
+
+def test_keys_command_prints_stable_keys(tmp_path: Path) -> None:
+    first = json.loads(run("keys", "--data", str(tmp_path)).stdout)
+    second = json.loads(run("keys", "--data", str(tmp_path)).stdout)
+    assert first == second
+    assert first["masterKey"] and first["functionKeys"]["default"]
+    assert "durabletask_extension" in json.dumps(first)

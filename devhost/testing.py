@@ -94,6 +94,16 @@ class DevhostProcess:
     def output(self) -> str:
         return "".join(self.lines)
 
+    def wait_output(self, text: str, timeout: float = 10.0) -> str:
+        """Poll the captured output (read by a thread) until it contains `text`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            out = self.output()
+            if text in out:
+                return out
+            time.sleep(0.02)
+        raise DevhostError(f"{text!r} never appeared in the host output")
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int | None:
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else None

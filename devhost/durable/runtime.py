@@ -173,8 +173,8 @@ class Runtime:
         self._commit_episode(ep, history, batch, now)
         self.stats.add("orchestration", inst.name, duration, ep.outcome)
         log.info(json.dumps({"event": "episode", "function": inst.name, "instanceId": target,
-                             "events": len(events), "durationMs": round(duration, 2),
-                             "outcome": ep.outcome}))
+                             "outcome": ep.outcome, "events": len(events),
+                             "durationMs": round(duration, 2)}))
         return None
 
     def _select(self, inst: Instance, msgs: list[WorkItem],

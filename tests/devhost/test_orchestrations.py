@@ -138,6 +138,8 @@ def test_unknown_entity_is_refused(devhost: DevhostClient) -> None:
 def test_orchestrator_logs_are_not_repeated_on_replay(devhost: DevhostClient) -> None:
     iid = devhost.start("logger_orch")
     assert devhost.wait(iid)["output"] == "logged"
+    # All three episodes have logged once the last one has.
+    devhost.host.wait_output(f'"instanceId": "{iid}", "outcome": "completed"')
     lines = [line for line in devhost.host.output().splitlines()
              if f"orchestrator-log-line {iid}" in line]
     assert len(lines) == 1  # three episodes ran; only the first was not a replay
@@ -146,6 +148,7 @@ def test_orchestrator_logs_are_not_repeated_on_replay(devhost: DevhostClient) ->
 def test_every_invocation_logs_one_structured_line(devhost: DevhostClient) -> None:
     iid = devhost.start("hello_sequence", ["Log"])
     devhost.wait(iid)
+    devhost.host.wait_output(f'"instanceId": "{iid}"')
     records = [json.loads(line.split(" ", 4)[4]) for line in devhost.host.output().splitlines()
                if '"event": "invocation"' in line and iid in line]
     assert len(records) == 1

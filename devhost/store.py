@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -77,6 +78,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 """
 
+HISTORY_CACHE_SIZE = 2000
 TERMINAL = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
 
 
@@ -170,6 +172,9 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(SCHEMA)
+        # Histories are append-only and every write goes through `commit`, so a cache of the
+        # decoded events stays exact; it saves decoding the whole history on every episode.
+        self._histories: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
 
     def close(self) -> None:
         with self._lock:
@@ -238,7 +243,19 @@ class Store:
                                "VALUES (?,?,?,?,?)", batch.deliveries)
             for k, v in batch.meta.items():
                 db.execute("INSERT OR REPLACE INTO meta VALUES (?,?)", (k, v))
+        self._update_history_cache(batch)
         return new_ids
+
+    def _update_history_cache(self, batch: Batch) -> None:
+        for iid in (*batch.purges, *batch.history_resets):
+            self._histories.pop(iid, None)
+        for iid, seq, ev in batch.history:
+            cached = self._histories.get(iid)
+            if cached is not None:
+                if seq == len(cached):
+                    cached.append(ev)
+                else:
+                    self._histories.pop(iid)
 
     def delete_deadletter(self, dl_id: int) -> None:
         with self._tx() as db:
@@ -259,10 +276,25 @@ class Store:
         rows = self._query("SELECT * FROM instances WHERE instance_id=?", (instance_id,))
         return _instance(rows[0]) if rows else None
 
-    def history(self, instance_id: str) -> list[dict[str, Any]]:
-        rows = self._query("SELECT event FROM history WHERE instance_id=? ORDER BY seq",
+    def instance_state(self, instance_id: str) -> tuple[str, str] | None:
+        """(status, execution id): all an activity needs to know before it runs."""
+        rows = self._query("SELECT status, execution_id FROM instances WHERE instance_id=?",
                            (instance_id,))
-        return [json.loads(r["event"]) for r in rows]
+        return (rows[0]["status"], rows[0]["execution_id"]) if rows else None
+
+    def history(self, instance_id: str) -> list[dict[str, Any]]:
+        """The instance's events; a fresh list (callers may extend it) of shared dicts."""
+        cached = self._histories.get(instance_id)
+        if cached is None:
+            rows = self._query("SELECT event FROM history WHERE instance_id=? ORDER BY seq",
+                               (instance_id,))
+            cached = [json.loads(r["event"]) for r in rows]
+            self._histories[instance_id] = cached
+            if len(self._histories) > HISTORY_CACHE_SIZE:
+                self._histories.popitem(last=False)
+        else:
+            self._histories.move_to_end(instance_id)
+        return list(cached)
 
     def query_instances(self, where: str, args: list[Any], limit: int,
                         offset: int) -> list[Instance]:

@@ -11,7 +11,7 @@ from azure.functions import meta
 from azure.functions.durable_functions import ActivityTriggerConverter
 
 from devhost.durable import history as h
-from devhost.store import Batch, NewWork, WorkItem
+from devhost.store import TERMINAL, Batch, NewWork, WorkItem
 
 if TYPE_CHECKING:
     from devhost.durable.runtime import Runtime
@@ -29,8 +29,8 @@ async def run_activity(runtime: Runtime, item: WorkItem) -> Batch:
     """At least once: the result is committed together with the deletion of the request."""
     p = item.payload
     batch = Batch(done=[item.id])
-    inst = runtime.store.instance(item.target)
-    if inst is None or inst.terminal or inst.execution_id != p["execution"]:
+    state = runtime.store.instance_state(item.target)
+    if state is None or state[0] in TERMINAL or state[1] != p["execution"]:
         return batch  # the orchestration moved on; a late result has nowhere to go
     name, task_id = p["name"], p["taskId"]
     if name == h.HTTP_ACTIVITY:

@@ -8,6 +8,7 @@ The function here is pure: it reads an instance and its history and returns what
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import logging
 import threading
@@ -18,7 +19,6 @@ from typing import Any
 import azure.functions as func
 import dateutil.parser
 from azure.durable_functions.models import DurableOrchestrationContext
-from azure.durable_functions.models.history import HistoryEvent as _history_event_module
 
 from devhost.durable import history as h
 from devhost.store import Instance, NewWork
@@ -30,7 +30,9 @@ _replay = threading.local()
 # The SDK parses every history timestamp with dateutil on every episode, which dominates replay
 # cost (durable-protocol.md, later findings). Timestamps never change once written, so a cache
 # returns exactly the values the SDK would compute (datetimes are immutable).
-_history_event_module.dt_parse = functools.lru_cache(maxsize=65536)(dateutil.parser.parse)
+# (The package re-exports the class under the module's name, hence the import_module.)
+importlib.import_module("azure.durable_functions.models.history.HistoryEvent").dt_parse = \
+    functools.lru_cache(maxsize=65536)(dateutil.parser.parse)
 
 _original_from_json = DurableOrchestrationContext.from_json.__func__  # type: ignore[attr-defined]
 

@@ -56,7 +56,7 @@ export function fmtTime(epoch) {
 export function fmtDuration(seconds) {
   if (seconds === undefined || seconds === null || Number.isNaN(seconds)) return "—";
   const s = Math.max(0, seconds);
-  if (s < 1) return `${Math.round(s * 1000)} ms`;
+  if (s < 1) return `${(s * 1000).toFixed(s < 0.01 ? 2 : 0)} ms`;
   if (s < 60) return `${s.toFixed(s < 10 ? 2 : 1)} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
   if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;

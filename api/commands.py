@@ -1,0 +1,90 @@
+"""Command routes: authenticate, validate, plan, start the workflow, answer ``202``.
+
+Each route is a thin trigger; ``api/plans.py`` says who may send the command and what it
+becomes, ``api/submission.py`` starts it once per Idempotency-Key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from api import plans, schemas
+from api.http import authenticate, guarded, read_json_object
+from api.schemas import Field
+from api.submission import Submission, submit
+from app_settings import get_settings
+
+bp = df.Blueprint()
+Client = df.DurableOrchestrationClient
+Plan = Callable[[Any, dict[str, Any], dict[str, str]], Awaitable[Submission] | Submission]
+
+
+async def _handle(
+    req: func.HttpRequest, client: Client, schema: dict[str, Field], plan: Plan
+) -> func.HttpResponse:
+    async def run() -> func.HttpResponse:
+        settings = get_settings()
+        principal = authenticate(req, settings)
+        body = schemas.validate(read_json_object(req, settings.max_body_bytes), schema)
+        planned = plan(principal, body, dict(req.route_params))
+        submission = await planned if isinstance(planned, Awaitable) else planned
+        return await submit(client, req, principal, submission)
+
+    return await guarded(run)
+
+
+def _order_plan(client: Client, action: str) -> Plan:
+    return lambda principal, body, route: plans.order_command(client, principal, body, route,
+                                                              action)
+
+
+@bp.route(route="customers", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+async def api_register_customer(req: func.HttpRequest, client: Client) -> func.HttpResponse:
+    return await _handle(req, client, schemas.REGISTER_CUSTOMER, plans.register_customer)
+
+
+@bp.route(route="customers/{customerId}/credit-limit", methods=["PUT"])
+@bp.durable_client_input(client_name="client")
+async def api_set_credit_limit(req: func.HttpRequest, client: Client) -> func.HttpResponse:
+    return await _handle(req, client, schemas.SET_CREDIT_LIMIT, plans.set_credit_limit)
+
+
+@bp.route(route="products/{sku}/stock", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+async def api_adjust_stock(req: func.HttpRequest, client: Client) -> func.HttpResponse:
+    return await _handle(req, client, schemas.ADJUST_STOCK, plans.adjust_stock)
+
+
+@bp.route(route="orders", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+async def api_place_order(req: func.HttpRequest, client: Client) -> func.HttpResponse:
+    return await _handle(req, client, schemas.PLACE_ORDER, plans.place_order)
+
+
+@bp.route(route="orders/{orderId}/ship", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+async def api_ship_order(req: func.HttpRequest, client: Client) -> func.HttpResponse:
+    return await _handle(req, client, schemas.SHIP_ORDER, _order_plan(client, "ship"))
+
+
+@bp.route(route="orders/{orderId}/deliver", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+async def api_deliver_order(req: func.HttpRequest, client: Client) -> func.HttpResponse:
+    return await _handle(req, client, schemas.DELIVER_ORDER, _order_plan(client, "deliver"))
+
+
+@bp.route(route="orders/{orderId}/cancel", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+async def api_cancel_order(req: func.HttpRequest, client: Client) -> func.HttpResponse:
+    return await _handle(req, client, schemas.CANCEL_ORDER, _order_plan(client, "cancel"))
+
+
+@bp.route(route="orders/{orderId}/address", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+async def api_change_address(req: func.HttpRequest, client: Client) -> func.HttpResponse:
+    return await _handle(req, client, schemas.CHANGE_ADDRESS, _order_plan(client, "address"))

@@ -1,0 +1,87 @@
+"""``GET /api/commands/{commandId}``: a command's progress, for its sender, support and admin.
+
+Reads the orchestration's status through the durable client and shows only our own shape: the
+durable management links (which carry the system key) never leave the app.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from api.http import authenticate, guarded, json_response
+from api.problems import ApiError
+from app_settings import get_settings
+from contracts.wire import format_timestamp
+from security import policy
+
+bp = df.Blueprint()
+_COMMAND_ID = re.compile(r"cmd-[0-9a-f]{32,40}")
+_RUNNING = {"Pending": "pending", "Running": "running", "ContinuedAsNew": "running",
+            "Suspended": "running"}
+_INTERRUPTED = {"code": "InternalError", "message": "The command could not be completed."}
+_NOT_FOUND = "No command with this id was found."
+
+
+def _time(value: Any) -> str | None:
+    if isinstance(value, datetime):
+        return format_timestamp(value if value.tzinfo else value.astimezone())
+    return str(value) if value else None
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def command_view(status: Any, envelope: dict[str, Any]) -> dict[str, Any]:
+    runtime = getattr(status.runtime_status, "value", str(status.runtime_status))
+    view: dict[str, Any] = {
+        "commandId": envelope.get("commandId"),
+        "type": envelope.get("type"),
+        **(envelope.get("subject") or {}),
+        "createdAt": _time(status.created_time),
+        "updatedAt": _time(status.last_updated_time),
+    }
+    if runtime in _RUNNING:
+        return {**view, "status": _RUNNING[runtime]}
+    outcome = _json(status.output)
+    if runtime == "Completed" and isinstance(outcome, dict) and "status" in outcome:
+        view["status"] = outcome["status"]
+        for key in ("version", "result", "error"):
+            if key in outcome:
+                view[key] = outcome[key]
+        return view
+    return {**view, "status": "failed", "error": _INTERRUPTED}
+
+
+async def _status(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> Any:
+    principal = authenticate(req, get_settings())
+    command_id = req.route_params.get("commandId", "")
+    if not _COMMAND_ID.fullmatch(command_id):
+        raise ApiError("NotFound", _NOT_FOUND)
+    status = await client.get_status(command_id, show_input=True)
+    envelope = _json(getattr(status, "input_", None)) if status else None
+    if not isinstance(envelope, dict):
+        raise ApiError("NotFound", _NOT_FOUND)
+    issuer = str((envelope.get("issuer") or {}).get("userId", ""))
+    if not policy.can_read_command(principal, issuer):
+        raise ApiError("NotFound", _NOT_FOUND)
+    return json_response(command_view(status, envelope))
+
+
+@bp.route(route="commands/{commandId}", methods=["GET"])
+@bp.durable_client_input(client_name="client")
+async def api_command_status(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    return await guarded(lambda: _status(req, client))

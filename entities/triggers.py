@@ -1,0 +1,196 @@
+"""The Durable entity functions: thin shells that load state, call the pure domain, store it.
+
+Operations answer ``{"ok": true, "result": ..., "summary": ...}`` or
+``{"ok": false, "error": {code, message}}`` instead of raising: an entity exception reaches the
+orchestrator as a bare string, and a domain error must keep its code. State is saved only when an
+operation succeeds, so a rejected command leaves the entity untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import azure.durable_functions as df
+
+from app_settings import get_settings
+from contracts.commands import COMMAND_TYPES, Command
+from contracts.wire import WireFormatError
+from entities import customer, inventory
+from entities.aggregate import AggregateState, Outcome
+from entities.context import StepContext
+from entities.customer import CustomerState
+from entities.dispatch import (
+    handle_customer_command,
+    handle_inventory_command,
+    handle_order_command,
+)
+from entities.errors import DomainError, ValidationFailed
+from entities.inventory import InventoryState
+from entities.order import OrderState
+from security.principal import Principal, PrincipalError
+
+bp = df.Blueprint()
+Operation = Callable[[Any, dict[str, Any], str], Outcome[Any]]
+
+
+def _command(data: dict[str, Any]) -> tuple[Command, Principal, str]:
+    try:
+        command_type = COMMAND_TYPES[data["type"]]
+        command = command_type.from_dict(data["command"])
+        principal = Principal.from_dict(data["principal"])
+        return command, principal, str(data["occurredAt"])
+    except (KeyError, TypeError, WireFormatError, PrincipalError) as error:
+        raise ValidationFailed(f"malformed entity operation: {error}") from None
+
+
+def _step(data: dict[str, Any]) -> StepContext:
+    try:
+        return StepContext(Principal.from_dict(data["principal"]), str(data["occurredAt"]))
+    except (KeyError, TypeError, PrincipalError) as error:
+        raise ValidationFailed(f"malformed entity operation: {error}") from None
+
+
+def _run(
+    context: df.DurableEntityContext,
+    state_type: type[AggregateState],
+    operations: dict[str, Operation],
+    summary: Callable[[Any], dict[str, Any]],
+) -> None:
+    raw = context.get_state(lambda: None)
+    state = state_type.from_dict(raw or None)
+    name = context.operation_name or ""
+    if name == "get":
+        context.set_result(state.to_dict() if state.version else None)
+        return
+    operation = operations.get(name)
+    if operation is None:
+        unknown = ValidationFailed(f"no operation {name}")
+        context.set_result({"ok": False, "error": unknown.to_dict()})
+        return
+    try:
+        data = context.get_input()
+        if not isinstance(data, dict):
+            raise ValidationFailed("entity operations take an object")
+        outcome = operation(state, data, context.entity_key)
+    except DomainError as error:
+        context.set_result({"ok": False, "error": error.to_dict()})
+        return
+    context.set_state(outcome.state.to_dict())
+    context.set_result(
+        {"ok": True, "result": outcome.result.to_dict(), "summary": summary(outcome.state)}
+    )
+
+
+# ---- Order -------------------------------------------------------------------------------------
+
+
+def _order_command(state: OrderState, data: dict[str, Any], key: str) -> Outcome[OrderState]:
+    command, principal, at = _command(data)
+    return handle_order_command(
+        state, command, principal, at, max_total=get_settings().max_order_total
+    )
+
+
+def _order_summary(state: OrderState) -> dict[str, Any]:
+    return {
+        "orderId": state.order_id,
+        "customerId": state.customer_id,
+        "status": str(state.status),
+        "total": state.total,
+        "currency": state.currency,
+        "lines": [{"sku": line.sku, "quantity": line.quantity} for line in state.lines],
+    }
+
+
+@bp.entity_trigger(context_name="context", entity_name="Order")
+def order_entity(context: df.DurableEntityContext) -> None:
+    _run(context, OrderState, {"command": _order_command}, _order_summary)
+
+
+# ---- Customer ----------------------------------------------------------------------------------
+
+
+def _customer_command(
+    state: CustomerState, data: dict[str, Any], key: str
+) -> Outcome[CustomerState]:
+    command, principal, at = _command(data)
+    settings = get_settings()
+    return handle_customer_command(
+        state,
+        command,
+        principal,
+        at,
+        default_credit_limit=settings.default_credit_limit,
+        default_currency=settings.default_currency,
+    )
+
+
+def _reserve_credit(state: CustomerState, data: dict[str, Any], key: str) -> Outcome[Any]:
+    return customer.reserve_credit(
+        state,
+        _step(data),
+        order_id=data.get("orderId", ""),
+        amount=data.get("amount", 0),
+        currency=data.get("currency", ""),
+    )
+
+
+def _customer_summary(state: CustomerState) -> dict[str, Any]:
+    return {
+        "customerId": state.customer_id,
+        "creditLimit": state.credit_limit,
+        "openBalance": state.open_balance,
+        "currency": state.currency,
+    }
+
+
+@bp.entity_trigger(context_name="context", entity_name="Customer")
+def customer_entity(context: df.DurableEntityContext) -> None:
+    operations: dict[str, Operation] = {
+        "command": _customer_command,
+        "reserveCredit": _reserve_credit,
+        "releaseCredit": lambda s, d, k: customer.release_credit(
+            s, _step(d), order_id=d.get("orderId", "")
+        ),
+        "settleCredit": lambda s, d, k: customer.settle(
+            s, _step(d), order_id=d.get("orderId", "")
+        ),
+    }
+    _run(context, CustomerState, operations, _customer_summary)
+
+
+# ---- Inventory ---------------------------------------------------------------------------------
+
+
+def _inventory_command(
+    state: InventoryState, data: dict[str, Any], key: str
+) -> Outcome[InventoryState]:
+    command, principal, at = _command(data)
+    return handle_inventory_command(state, command, principal, at)
+
+
+def _inventory_summary(state: InventoryState) -> dict[str, Any]:
+    return {
+        "sku": state.sku,
+        "onHand": state.on_hand,
+        "reserved": state.reserved,
+        "available": state.available,
+    }
+
+
+@bp.entity_trigger(context_name="context", entity_name="Inventory")
+def inventory_entity(context: df.DurableEntityContext) -> None:
+    operations: dict[str, Operation] = {
+        "command": _inventory_command,
+        "reserve": lambda s, d, k: inventory.reserve(
+            s, _step(d), sku=k, order_id=d.get("orderId", ""), quantity=d.get("quantity", 0)
+        ),
+        "release": lambda s, d, k: inventory.release(
+            s, _step(d), sku=k, order_id=d.get("orderId", "")
+        ),
+        "commit": lambda s, d, k: inventory.commit(
+            s, _step(d), sku=k, order_id=d.get("orderId", "")
+        ),
+    }
+    _run(context, InventoryState, operations, _inventory_summary)

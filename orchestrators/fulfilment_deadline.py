@@ -1,0 +1,66 @@
+"""``fulfilment_deadline``: cancel an order that has not shipped when its deadline passes.
+
+One instance per order (``deadline-{orderId}``), started with the order. A durable timer runs
+to the deadline; an ``OrderClosed`` event (sent when a shipment or cancellation is accepted)
+ends it early once the order has really left ``placed``. The event is only a hint: the command
+that sent it may still be running or may fail, so the order is checked a few times and, if it is
+still open, the watch starts over with the same deadline (continue-as-new drops stale events).
+At the deadline the cancellation runs as the system principal; the Order entity refuses it if
+the order shipped or was cancelled meanwhile, so a late or missing hint can never cancel a
+shipped order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import azure.durable_functions as df
+
+from orchestrators.names import CANCEL_ORDER, FULFILMENT_DEADLINE, ORDER_CLOSED_EVENT
+from orchestrators.steps import ORDER, Steps
+from security.principal import FULFILMENT_DEADLINE_PRINCIPAL
+
+bp = df.Blueprint()
+DEADLINE_REASON = "fulfilment-deadline"
+RECHECKS = 20
+RECHECK_INTERVAL = timedelta(seconds=1)
+
+
+@bp.orchestration_trigger(context_name="context", orchestration=FULFILMENT_DEADLINE)
+def fulfilment_deadline(context: df.DurableOrchestrationContext) -> Steps:
+    watch: dict[str, Any] = dict(context.get_input())
+    order_id = watch["orderId"]
+    if "deadlineAt" not in watch:
+        deadline = context.current_utc_datetime + timedelta(seconds=watch["deadlineSeconds"])
+        watch["deadlineAt"] = deadline.isoformat()
+    deadline = datetime.fromisoformat(watch["deadlineAt"])
+    timer = context.create_timer(deadline)
+    hint = context.wait_for_external_event(ORDER_CLOSED_EVENT)
+    winner = yield context.task_any([timer, hint])
+    if winner == timer:
+        outcome = yield context.call_sub_orchestrator(CANCEL_ORDER, _cancellation(order_id))
+        return {"orderId": order_id, "deadline": "passed", "cancellation": outcome}
+    timer.cancel()
+    for _ in range(RECHECKS):
+        if (yield from _is_closed(context, order_id)):
+            return {"orderId": order_id, "deadline": "ended early"}
+        yield context.create_timer(context.current_utc_datetime + RECHECK_INTERVAL)
+    context.continue_as_new(watch)
+    return None
+
+
+def _is_closed(context: df.DurableOrchestrationContext, order_id: str) -> Steps:
+    state = yield context.call_entity(df.EntityId(ORDER, order_id), "get")
+    return isinstance(state, dict) and state.get("status") in ("shipped", "delivered", "cancelled")
+
+
+def _cancellation(order_id: str) -> dict[str, Any]:
+    command_id = f"{DEADLINE_REASON}:{order_id}"
+    return {
+        "commandId": command_id,
+        "type": "CancelOrder",
+        "issuer": FULFILMENT_DEADLINE_PRINCIPAL.to_dict(),
+        "subject": {"orderId": order_id},
+        "command": {"commandId": command_id, "orderId": order_id, "reason": DEADLINE_REASON},
+    }

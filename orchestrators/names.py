@@ -1,0 +1,19 @@
+"""Names the API needs to address workflows, without importing the trigger modules."""
+
+from __future__ import annotations
+
+PLACE_ORDER = "place_order"
+SHIP_ORDER = "ship_order"
+DELIVER_ORDER = "deliver_order"
+CANCEL_ORDER = "cancel_order"
+CHANGE_ADDRESS = "change_address"
+REGISTER_CUSTOMER = "register_customer"
+SET_CREDIT_LIMIT = "set_credit_limit"
+ADJUST_STOCK = "adjust_stock"
+FULFILMENT_DEADLINE = "fulfilment_deadline"
+ORDER_CLOSED_EVENT = "OrderClosed"
+
+
+def deadline_instance_id(order_id: str) -> str:
+    """One fulfilment-deadline watch per order, so starting it twice is harmless."""
+    return f"deadline-{order_id}"

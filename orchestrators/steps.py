@@ -1,0 +1,102 @@
+"""What every command workflow shares: the command envelope, entity calls that keep domain
+errors as values, event publishing with retries, and the outcome a command ends with.
+
+Orchestrator code is replayed: everything here is deterministic (time comes from the context).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import azure.durable_functions as df
+
+from contracts.wire import format_timestamp
+from entities.errors import DomainError
+
+ORDER = "Order"
+CUSTOMER = "Customer"
+INVENTORY = "Inventory"
+PUBLISH_EVENTS = "publish_events"
+# Publishing touches Event Grid and the archive: transient failures are retried, with time to
+# recover between attempts, before the workflow gives up.
+PUBLISH_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=500, max_number_of_attempts=5)
+
+Steps = Generator[Any, Any, Any]
+
+
+@dataclass
+class Saga:
+    """One run of a command workflow: who asked, when, and the events its steps produced."""
+
+    context: df.DurableOrchestrationContext
+    envelope: dict[str, Any]
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def command(self) -> dict[str, Any]:
+        return dict(self.envelope["command"])
+
+    @property
+    def principal(self) -> dict[str, Any]:
+        return dict(self.envelope["issuer"])
+
+    @property
+    def occurred_at(self) -> str:
+        return format_timestamp(self.context.current_utc_datetime)
+
+    def step_input(self, **fields: Any) -> dict[str, Any]:
+        return {**fields, "principal": self.principal, "occurredAt": self.occurred_at}
+
+    def command_input(self) -> dict[str, Any]:
+        return {
+            "type": self.envelope["type"],
+            "command": self.command,
+            "principal": self.principal,
+            "occurredAt": self.occurred_at,
+        }
+
+    def call(self, entity: str, key: str, operation: str, data: dict[str, Any]) -> Any:
+        return self.context.call_entity(df.EntityId(entity, key), operation, data)
+
+    def accept(self, response: Any) -> dict[str, Any]:
+        """Keep a successful step's events; turn a refused one back into its DomainError."""
+        if not isinstance(response, dict):
+            raise DomainError("The step answered nothing usable.")
+        if not response.get("ok"):
+            raise DomainError.from_dict(response.get("error") or {})
+        self.events.extend(response["result"].get("events") or [])
+        return response
+
+    def run(self, entity: str, key: str, operation: str, data: dict[str, Any]) -> Steps:
+        response = yield self.call(entity, key, operation, data)
+        return self.accept(response)
+
+    def publish(self) -> Steps:
+        if self.events:
+            events, self.events = self.events, []
+            yield self.context.call_activity_with_retry(PUBLISH_EVENTS, PUBLISH_RETRY, events)
+
+    def succeeded(self, response: dict[str, Any], **result: Any) -> dict[str, Any]:
+        version = response["result"]["version"]
+        return {
+            "status": "succeeded",
+            "type": self.envelope["type"],
+            **self.envelope.get("subject", {}),
+            "version": version,
+            "result": {**self.envelope.get("subject", {}), "version": version, **result},
+        }
+
+    def failed(self, error: DomainError) -> dict[str, Any]:
+        return {
+            "status": "failed",
+            "type": self.envelope["type"],
+            **self.envelope.get("subject", {}),
+            "error": {"code": error.code, "message": error.message},
+        }
+
+
+def ignore_refusal(response: Any) -> bool:
+    """Compensations and follow-up steps are idempotent; a refusal means nothing to undo."""
+    return isinstance(response, dict) and bool(response.get("ok"))

@@ -1,0 +1,73 @@
+"""The embedded ``EventArchive``: one SQLite file (WAL), safe for threads and processes.
+
+``INSERT OR IGNORE`` on the event id gives idempotent appends; the rowid is the archive order a
+rebuild replays in. Each call opens its own connection: activities run on a thread pool and
+SQLite connections must not be shared across threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    subject TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    body TEXT NOT NULL
+)
+"""
+
+
+class SqliteEventArchive:
+    def __init__(self, path: str | Path) -> None:
+        self._path = Path(path)
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(_SCHEMA)
+
+    def __repr__(self) -> str:
+        return f"SqliteEventArchive({str(self._path)!r})"
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self._path, timeout=30)
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    def append(self, events: Iterable[dict[str, Any]]) -> int:
+        rows = [
+            (e["id"], e["subject"], e["eventType"], json.dumps(e, sort_keys=True))
+            for e in events
+        ]
+        with self._connect() as db:
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO events (event_id, subject, event_type, body)"
+                " VALUES (?, ?, ?, ?)",
+                rows,
+            )
+            return db.total_changes - before
+
+    def read_all(self, after: int = 0, limit: int = 1000) -> Iterator[tuple[int, dict[str, Any]]]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT position, body FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                (after, limit),
+            ).fetchall()
+        for position, body in rows:
+            yield position, json.loads(body)
+
+    def count(self) -> int:
+        with self._connect() as db:
+            return int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0])

@@ -49,7 +49,7 @@ export function instanceView(root, { arg }) {
     try {
       const resp = await run();
       say("ok", `${label}: accepted (${resp.status}).`);
-      if (after) after(resp);
+      if (after && after(resp) === "left") return; // the page moved on: nothing to refresh
     } catch (err) {
       say("error", `${label} failed: ${err.message}`);
     }
@@ -114,6 +114,7 @@ export function instanceView(root, { arg }) {
       if (!v) return;
       await act("Purge", () => manage("DELETE", instancePath(id)), () => {
         window.location.hash = "#/instances";
+        return "left";
       });
     } },
   ];

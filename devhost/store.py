@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS work (
 );
 CREATE INDEX IF NOT EXISTS work_due ON work(kind, due);
 CREATE INDEX IF NOT EXISTS work_target ON work(target, kind);
+CREATE INDEX IF NOT EXISTS work_kind_target ON work(kind, target, id);
 CREATE INDEX IF NOT EXISTS work_tag ON work(tag) WHERE tag IS NOT NULL;
 CREATE TABLE IF NOT EXISTS entities (
     entity_id TEXT PRIMARY KEY,
@@ -328,8 +329,8 @@ class Store:
         return [w for w in map(_work, rows) if w.id not in exclude][:limit]
 
     def work_for(self, kind: str, target: str, now: float, limit: int = 1000) -> list[WorkItem]:
-        rows = self._query("SELECT * FROM work WHERE kind=? AND target=? AND due<=? "
-                           "ORDER BY id LIMIT ?", (kind, target, now, limit))
+        rows = self._query("SELECT * FROM work INDEXED BY work_kind_target WHERE kind=? AND "
+                           "target=? AND due<=? ORDER BY id LIMIT ?", (kind, target, now, limit))
         return [_work(r) for r in rows]
 
     def pending_work(self, target: str) -> list[WorkItem]:

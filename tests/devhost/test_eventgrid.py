@@ -11,6 +11,7 @@ import pytest
 import requests
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError
+from azure.core.messaging import CloudEvent
 from azure.eventgrid import EventGridEvent, EventGridPublisherClient
 
 from devhost.testing import DevhostClient, DevhostProcess
@@ -23,8 +24,9 @@ def received(event_dir: Path, event_id: str, timeout: float = 20.0) -> list[dict
     path = event_dir / f"{event_id}.json"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if path.exists():
-            return [json.loads(line) for line in path.read_text().splitlines()]
+        lines = path.read_text().splitlines() if path.exists() else []
+        if lines and all(line.endswith("}") for line in lines):
+            return [json.loads(line) for line in lines]
         time.sleep(0.02)
     raise AssertionError(f"event {event_id} was never delivered")
 
@@ -76,6 +78,11 @@ def test_publisher_client_can_post_to_the_local_topic(devhost: DevhostClient, ev
     client.send([EventGridEvent(subject="outside", event_type="Outside.Thing",
                                 data={"from": "sdk"}, data_version="1.0", id=uid)])
     assert received(event_dir, uid)[0]["data"] == {"from": "sdk"}
+    cloud = CloudEvent(source="/outside", type="Outside.Cloud", data={"cloud": True},
+                       id=f"{uid}-ce")
+    client.send([cloud])
+    assert received(event_dir, f"{uid}-ce")[0] == {"id": f"{uid}-ce", "type": "Outside.Cloud",
+                                                   "data": {"cloud": True}}
     wrong = EventGridPublisherClient(f"{devhost.url}/eventgrid/api/events",
                                      AzureKeyCredential("wrong-key"))
     with pytest.raises(HttpResponseError) as err:

@@ -156,3 +156,19 @@ def test_every_invocation_logs_one_structured_line(devhost: DevhostClient) -> No
     assert record["function"] == "say_hello" and record["outcome"] == "succeeded"
     assert record["instanceId"] == iid and record["invocationId"]
     assert isinstance(record["durationMs"], float | int)
+
+
+def test_call_http_returns_the_response(devhost: DevhostClient) -> None:
+    iid = devhost.start("http_caller", f"{devhost.url}/api/items/7?q=durable")
+    assert devhost.wait(iid)["output"] == {"status": 200, "body": {"id": 7, "q": "durable"}}
+
+
+def test_sub_orchestration_retry_starts_fresh_children(devhost: DevhostClient,
+                                                       tmp_path: Path) -> None:
+    spec = {"marker": str(tmp_path / "count"), "succeedOn": 3, "attempts": 1}
+    iid = devhost.start("sub_with_retry", spec)
+    status = devhost.wait(iid, history=True)
+    assert status["output"] == "ok after 3"
+    created = [e for e in status["historyEvents"]
+               if e["EventType"].startswith("SubOrchestrationInstance")]
+    assert [e["EventType"] for e in created].count("SubOrchestrationInstanceFailed") == 2

@@ -83,7 +83,8 @@ def record_event(event: func.EventGridEvent) -> None:
         if os.environ.get("SAMPLE_OUT_DIR") else None
     if path:
         with open(path, "a") as fh:
-            fh.write(json.dumps({"id": event.id, "type": event.event_type, "data": data}) + "\n")
+            kind = getattr(event, "event_type", None) or getattr(event, "type", None)
+            fh.write(json.dumps({"id": event.id, "type": kind, "data": data}) + "\n")
 
 
 @app.orchestration_trigger(context_name="context")
@@ -249,3 +250,24 @@ def nap(spec: dict) -> int:
     with open(spec["log"], "a") as fh:  # one line per execution: proves at-least-once
         fh.write(f"{spec['id']}:{spec['step']}\n")
     return spec["step"]
+
+
+@app.orchestration_trigger(context_name="context")
+def http_caller(context: df.DurableOrchestrationContext):
+    response = yield context.call_http("GET", context.get_input())
+    return {"status": response["statusCode"], "body": json.loads(response["content"])}
+
+
+@app.orchestration_trigger(context_name="context")
+def sub_with_retry(context: df.DurableOrchestrationContext):
+    opts = df.RetryOptions(first_retry_interval_in_milliseconds=50, max_number_of_attempts=3)
+    spec = context.get_input()
+    result = yield context.call_sub_orchestrator_with_retry("flaky_child", opts, spec)
+    return result
+
+
+@app.orchestration_trigger(context_name="context")
+def flaky_child(context: df.DurableOrchestrationContext):
+    spec = context.get_input()
+    opts = df.RetryOptions(first_retry_interval_in_milliseconds=50, max_number_of_attempts=1)
+    return (yield context.call_activity_with_retry("flaky", opts, spec))

@@ -1,0 +1,69 @@
+"""End-to-end tests drive the real app over HTTP on one devhost process per session.
+
+The host gets a temporary data folder, key folder and event archive, and a one-hour fulfilment
+deadline that the deadline test passes by moving devhost's clock. devhost exports
+``local.settings.json`` over the process environment, so a local file that sets one of the
+settings below would silently win; the session refuses to start in that case.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from e2e_helpers import OrdersApi
+
+from devhost.testing import DevhostClient, DevhostProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+DEADLINE_SECONDS = 3600
+
+
+@pytest.fixture(scope="session")
+def devhost_app_dir() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def devhost_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    data = tmp_path_factory.mktemp("orders-data")
+    example = json.loads((ROOT / "local.settings.example.json").read_text())["Values"]
+    overrides = {
+        "ORDERS_DATA_DIR": str(data / "orders"),
+        "FIELD_KEYS_DIR": str(data / "keys"),
+        "FULFILMENT_DEADLINE": f"{DEADLINE_SECONDS}s",
+        "ORDERS_TASK_HUB": "E2E",
+    }
+    local = ROOT / "local.settings.json"
+    if local.exists():
+        values = json.loads(local.read_text()).get("Values", {})
+        clashes = sorted(k for k in overrides if k in values)
+        if clashes:
+            pytest.fail(f"local.settings.json sets {clashes}; devhost would let them override "
+                        "the test settings. Remove them (the defaults are fine) and rerun.")
+    return {**example, **overrides}
+
+
+@pytest.fixture(scope="session")
+def devhost(devhost_app_dir: Path, devhost_env: dict[str, str],
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevhostClient]:
+    """Our own host, so devhost's own tests (another app) never share this session fixture."""
+    host = DevhostProcess(devhost_app_dir, tmp_path_factory.mktemp("devhost-data"),
+                          env=devhost_env).start()
+    try:
+        yield DevhostClient(host)
+    finally:
+        host.stop()
+
+
+@pytest.fixture(scope="session")
+def api(devhost: DevhostClient, devhost_env: dict[str, str]) -> OrdersApi:
+    return OrdersApi(devhost, Path(devhost_env["ORDERS_DATA_DIR"]))
+
+
+@pytest.fixture
+def uid() -> str:
+    return uuid.uuid4().hex[:10]

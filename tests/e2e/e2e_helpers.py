@@ -1,0 +1,119 @@
+"""A small client for the Durable Orders API on devhost: tokens, commands, polling, state."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from devhost.testing import DevhostClient
+
+FINAL = ("succeeded", "failed")
+DEFAULT_LIMIT = 100_000
+
+
+def address(name: str = "Alice Example", street: str = "Hauptstrasse 1") -> dict[str, str]:
+    return {"name": name, "street": street, "city": "Berlin", "postalCode": "10115",
+            "country": "DE"}
+
+
+def order_body(*lines: tuple[str, int, int], **extra: Any) -> dict[str, Any]:
+    return {
+        "currency": "EUR",
+        "lines": [{"sku": s, "quantity": q, "unitPrice": p} for s, q, p in lines],
+        "shippingAddress": address(),
+        **extra,
+    }
+
+
+class OrdersApi:
+    def __init__(self, host: DevhostClient, orders_data: Path) -> None:
+        self.host = host
+        self.orders_data = orders_data
+        self._tokens: dict[tuple[str, tuple[str, ...]], str] = {}
+
+    def token(self, sub: str, *roles: str) -> str:
+        key = (sub, roles)
+        if key not in self._tokens:
+            self._tokens[key] = self.host.token(sub, list(roles))
+        return self._tokens[key]
+
+    def headers(self, sub: str | None, *roles: str, key: str | None = None) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        if sub is not None:
+            headers["Authorization"] = f"Bearer {self.token(sub, *roles)}"
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        return headers
+
+    def send(self, method: str, path: str, body: Any, sub: str | None, *roles: str,
+             key: str | None = None) -> requests.Response:
+        return self.host.http(method, f"api/{path}", json=body,
+                              headers=self.headers(sub, *roles, key=key))
+
+    def status(self, command_id: str, sub: str, *roles: str) -> requests.Response:
+        return self.host.http("GET", f"api/commands/{command_id}",
+                              headers=self.headers(sub, *roles))
+
+    def wait(self, command_id: str, sub: str, *roles: str, timeout: float = 20) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        body: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            response = self.status(command_id, sub, *roles)
+            assert response.status_code == 200, response.text
+            body = response.json()
+            if body["status"] in FINAL:
+                return body
+            time.sleep(0.02)
+        raise AssertionError(f"command {command_id} did not finish: {body}")
+
+    def run(self, method: str, path: str, body: Any, sub: str, *roles: str,
+            key: str | None = None) -> dict[str, Any]:
+        response = self.send(method, path, body, sub, *roles, key=key)
+        assert response.status_code == 202, response.text
+        return self.wait(response.json()["commandId"], sub, *roles)
+
+    # -- setup ------------------------------------------------------------------------------
+
+    def customer(self, customer_id: str, limit: int | None = None) -> None:
+        done = self.run("POST", "customers", {"name": customer_id.title(),
+                                              "email": f"{customer_id}@example.com"},
+                        customer_id, "customer")
+        assert done["status"] == "succeeded", done
+        if limit is not None:
+            done = self.run("PUT", f"customers/{customer_id}/credit-limit",
+                            {"amount": limit, "currency": "EUR"}, "ada", "admin")
+            assert done["status"] == "succeeded", done
+
+    def stock(self, sku: str, delta: int) -> None:
+        done = self.run("POST", f"products/{sku}/stock", {"delta": delta}, "fred", "fulfilment")
+        assert done["status"] == "succeeded", done
+
+    # -- state ------------------------------------------------------------------------------
+
+    def inventory(self, sku: str) -> dict[str, Any]:
+        state = self.host.entity("Inventory", sku) or {}
+        reserved = sum(r["quantity"] for r in state.get("reservations", []))
+        return {"onHand": state.get("onHand", 0), "reserved": reserved}
+
+    def credit(self, customer_id: str) -> dict[str, Any]:
+        state = self.host.entity("Customer", customer_id) or {}
+        open_balance = sum(r["amount"] for r in state.get("reservations", []))
+        return {"exists": bool(state), "openBalance": open_balance,
+                "settled": state.get("settledTotal", 0), "limit": state.get("creditLimit")}
+
+    def order(self, order_id: str) -> dict[str, Any] | None:
+        state = self.host.entity("Order", order_id)
+        return state if isinstance(state, dict) else None
+
+    def archived(self, subject: str) -> list[str]:
+        db = sqlite3.connect(self.orders_data / "event-archive.db")
+        try:
+            rows = db.execute("SELECT event_id FROM events WHERE subject = ? ORDER BY position",
+                              (subject,)).fetchall()
+        finally:
+            db.close()
+        return [row[0] for row in rows]

@@ -7,7 +7,7 @@ becomes, ``api/submission.py`` starts it once per Idempotency-Key.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -19,7 +19,7 @@ from api.submission import Submission, submit
 from app_settings import get_settings
 
 bp = df.Blueprint()
-Client = df.DurableOrchestrationClient
+Client: TypeAlias = df.DurableOrchestrationClient
 Plan = Callable[[Any, dict[str, Any], dict[str, str]], Awaitable[Submission] | Submission]
 
 

@@ -7,7 +7,7 @@ sensitive fields; nothing downstream of them sees plaintext.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeAlias
 
 import azure.durable_functions as df
 
@@ -22,7 +22,7 @@ from security import policy
 from security.policy import Access
 from security.principal import Principal
 
-Client = df.DurableOrchestrationClient
+Client: TypeAlias = df.DurableOrchestrationClient
 
 
 def _optional(body: dict[str, Any], *keys: str) -> dict[str, Any]:

@@ -25,7 +25,8 @@ def test_command_ids_derive_from_caller_and_key() -> None:
 
 
 def test_fingerprint_ignores_key_order_but_not_content() -> None:
-    assert fingerprint("PlaceOrder", {"a": 1, "b": 2}) == fingerprint("PlaceOrder", {"b": 2, "a": 1})
+    same = fingerprint("PlaceOrder", {"b": 2, "a": 1})
+    assert fingerprint("PlaceOrder", {"a": 1, "b": 2}) == same
     assert fingerprint("PlaceOrder", {"a": 1}) != fingerprint("PlaceOrder", {"a": 2})
     assert fingerprint("PlaceOrder", {"a": 1}) != fingerprint("CancelOrder", {"a": 1})
 

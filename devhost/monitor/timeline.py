@@ -33,7 +33,12 @@ def spans(inst: Instance, events: list[dict[str, Any]],
     by_task: dict[int, dict[str, Any]] = {}
     by_request: dict[str, dict[str, Any]] = {}
     cancelled = set(inst.engine.get("cancelled") or [])
-    retry_timers = set((inst.engine.get("retries") or {}).keys())
+    # Ids the orchestrator's own actions got; the host allocates the others for retries.
+    own = set(inst.engine.get("ids") or [])
+
+    def implicit(tid: int) -> bool:
+        return bool(own) and tid not in own
+
     first = next((event_time(e) for e in events if event_time(e) is not None), None)
     orchestration: dict[str, Any] = {"kind": "orchestration", "name": inst.name,
                                      "start": first or inst.created_at, "end": None,
@@ -42,7 +47,9 @@ def spans(inst: Instance, events: list[dict[str, Any]],
     for ev in events:
         et, at = ev["EventType"], event_time(ev)
         if et == h.TASK_SCHEDULED:
-            span = {"kind": "activity", "name": ev.get("Name"), "taskId": ev["EventId"],
+            retry = " (retry)" if implicit(ev["EventId"]) else ""
+            span = {"kind": "activity", "name": f"{ev.get('Name')}{retry}",
+                    "taskId": ev["EventId"],
                     "start": at, "end": None, "outcome": "pending",
                     "input": payload(ev.get("Input"))}
             by_task[ev["EventId"]] = span
@@ -56,8 +63,8 @@ def spans(inst: Instance, events: list[dict[str, Any]],
         elif et == h.TIMER_CREATED:
             tid = ev["EventId"]
             fire = ev.get("FireAt")
-            span = {"kind": "timer", "name": "retry delay" if str(tid) in retry_timers
-                    else "timer", "taskId": tid, "start": at, "end": None,
+            span = {"kind": "timer", "name": "retry delay" if implicit(tid) else "timer",
+                    "taskId": tid, "start": at, "end": None,
                     "fireAt": fire, "due": _parse(fire),
                     "outcome": "cancelled" if tid in cancelled else "pending"}
             by_task[tid] = span

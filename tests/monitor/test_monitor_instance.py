@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 from devhost.testing import DevhostClient
@@ -191,4 +193,40 @@ def test_payloads_are_shown_as_text_and_never_run(page: Any, client: DevhostClie
     expect(page.locator(f"tr[data-instance-id='{iid}'] a.iid")).to_have_text(iid)
     assert page.locator("main b").count() == 0
     assert page.evaluate("window.__pwned") is None
+    assert_clean(page)
+
+
+def test_why_waiting_counts_the_activities_queued_ahead(page: Any, client: DevhostClient,
+                                                        monitor_url: str, uid: str,
+                                                        tmp_path: Path) -> None:
+    # The sample host runs 8 activities at a time: the 9th and 10th naps wait in the queue.
+    spec = {"steps": 1, "seconds": 4, "log": str(tmp_path / "naps.log")}
+    ids = [client.start("slow_sequence", {**spec, "id": n}, instance_id=f"{uid}-{n}")
+           for n in range(10)]
+    deadline = time.monotonic() + 15
+    views: dict[str, dict[str, Any]] = {}
+    while time.monotonic() < deadline:
+        views = {iid: client.mgmt_call("GET", "monitor/api/instance", params={"id": iid}).json()
+                 for iid in ids}
+        states = [item.get("state") for v in views.values() for item in v["waiting"]["items"]]
+        if states.count("running") == 8 and states.count("queued") == 2:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError(f"never saw 8 running and 2 queued naps: {views}")
+    queued = [iid for iid, v in views.items()
+              if any(i.get("state") == "queued" for i in v["waiting"]["items"])]
+    running = next(iid for iid in ids if iid not in queued)
+    ahead = sorted(i["ahead"] for iid in queued for i in views[iid]["waiting"]["items"])
+    assert ahead == [0, 1]
+
+    open_instance(page, monitor_url, queued[-1])
+    item = page.locator("#waiting li[data-kind=activity]")
+    expect(item).to_contain_text("Activity nap is queued behind")
+    expect(page.locator("#waiting-summary")).to_have_text("Waiting on: 1 activity.")
+    open_instance(page, monitor_url, running)
+    expect(page.locator("#waiting li[data-kind=activity]")) \
+        .to_contain_text("Activity nap is running")
+    for iid in ids:
+        client.wait(iid)
     assert_clean(page)

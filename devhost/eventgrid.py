@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -117,7 +117,7 @@ class EventGrid:
         return batch
 
     async def invoke_now(self, fn: FunctionInfo, events: list[dict[str, Any]],
-                         commit: Callable[[Batch], None], now: float) -> list[str]:
+                         commit: Callable[[Batch], Awaitable[Any]], now: float) -> list[str]:
         """Webhook delivery: invoke once per event right away; returns the failures."""
         failures: list[str] = []
         for event in events:
@@ -125,7 +125,7 @@ class EventGrid:
                                                      trigger_metadata={})
             inv = await self.invoker.invoke(fn, {fn.trigger["name"]: value}, None)
             if inv.ok:
-                commit(Batch(work=self.fanout(fn, inv.outputs, now)))
+                await commit(Batch(work=self.fanout(fn, inv.outputs, now)))
             else:
                 failures.append(inv.error_text())
         return failures

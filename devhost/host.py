@@ -56,6 +56,7 @@ def data_dir_for(opts: StartOptions) -> Path:
 async def serve(app: LoadedApp, opts: StartOptions) -> None:
     data = data_dir_for(opts)
     store = Store(data / "devhost.db")
+    store.start_writer(asyncio.get_running_loop())
     keys = load_or_create_keys(data)
     issuer = TokenIssuer(data)
     loop = asyncio.get_running_loop()

@@ -160,7 +160,8 @@ class Server:
             event = json.loads((await request.json())["input"])
         except (ValueError, KeyError, TypeError):
             return problem(400, "Bad Request", 'body must be {"input": "<event JSON string>"}')
-        self.rt.commit(Batch(work=self.rt.eventgrid.publish_to(fn, [event], self.rt.clock.now())))
+        now = self.rt.clock.now()
+        await self.rt.commit(Batch(work=self.rt.eventgrid.publish_to(fn, [event], now)))
         return web.Response(status=202)
 
     # -- Event Grid -----------------------------------------------------------------------------
@@ -205,7 +206,7 @@ class Server:
             events = normalize_topic_events(await request.json())
         except ValueError as exc:
             return problem(400, "Bad Request", str(exc))
-        self.rt.commit(Batch(work=self.rt.eventgrid.publish(events, self.rt.clock.now())))
+        await self.rt.commit(Batch(work=self.rt.eventgrid.publish(events, self.rt.clock.now())))
         return web.Response(status=200)
 
     # -- HTTP triggers --------------------------------------------------------------------------
@@ -241,7 +242,7 @@ class Server:
         if inv.error is None:
             work = self.rt.eventgrid.fanout(fn, inv.outputs, self.rt.clock.now())
             if work:
-                self.rt.commit(Batch(work=work))
+                await self.rt.commit(Batch(work=work))
             try:
                 status, out_headers, out_body = from_func_response(inv.value)
             except UnencodableResponse as exc:

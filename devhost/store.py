@@ -9,7 +9,9 @@ resumes from the last commit: a message is deleted only together with the effect
 
 from __future__ import annotations
 
+import asyncio
 import json
+import queue
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -142,6 +144,51 @@ class Batch:
     meta: dict[str, str] = field(default_factory=dict)
 
 
+def _apply(db: sqlite3.Connection, batch: Batch) -> list[int]:
+    new_ids: list[int] = []
+    for iid in batch.purges:
+        db.execute("DELETE FROM instances WHERE instance_id=?", (iid,))
+        db.execute("DELETE FROM history WHERE instance_id=?", (iid,))
+        db.execute("DELETE FROM work WHERE target=? AND kind IN ('orch','activity','ctrl')",
+                   (iid,))
+    for iid in batch.history_resets:
+        db.execute("DELETE FROM history WHERE instance_id=?", (iid,))
+    for inst in batch.instances:
+        db.execute(
+            "INSERT OR REPLACE INTO instances VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (inst.instance_id, inst.name, inst.execution_id, inst.status, inst.input,
+             inst.output, inst.custom_status, inst.created_at, inst.updated_at,
+             json.dumps(inst.parent) if inst.parent else None, json.dumps(inst.engine)))
+    if batch.history:
+        db.executemany("INSERT OR REPLACE INTO history VALUES (?,?,?)",
+                       [(i, s, json.dumps(e)) for i, s, e in batch.history])
+    if batch.done:
+        db.executemany("DELETE FROM work WHERE id=?", [(i,) for i in batch.done])
+    for tag in batch.cancel_tags:
+        db.execute("DELETE FROM work WHERE tag=?", (tag,))
+    for prefix in batch.cancel_prefixes:
+        db.execute("DELETE FROM work WHERE tag IS NOT NULL AND substr(tag, 1, ?)=?",
+                   (len(prefix), prefix))
+    for w in batch.work:
+        cur = db.execute("INSERT INTO work (kind, target, payload, due, tag, created) "
+                         "VALUES (?,?,?,?,?,?)",
+                         (w.kind, w.target, json.dumps(w.payload), w.due, w.tag, w.due))
+        new_ids.append(int(cur.lastrowid or 0))
+    for eid in batch.entity_deletes:
+        db.execute("DELETE FROM entities WHERE entity_id=?", (eid,))
+    if batch.entities:
+        db.executemany("INSERT OR REPLACE INTO entities VALUES (?,?,?,?,?)", batch.entities)
+    for fn, event, reason, attempts, at in batch.deadletters:
+        db.execute("INSERT INTO deadletters (function, event, reason, attempts, at) "
+                   "VALUES (?,?,?,?,?)", (fn, json.dumps(event), reason, attempts, at))
+    if batch.deliveries:
+        db.executemany("INSERT INTO deliveries (function, event_id, attempt, outcome, at) "
+                       "VALUES (?,?,?,?,?)", batch.deliveries)
+    for k, v in batch.meta.items():
+        db.execute("INSERT OR REPLACE INTO meta VALUES (?,?)", (k, v))
+    return new_ids
+
+
 def _instance(row: sqlite3.Row) -> Instance:
     return Instance(
         instance_id=row["instance_id"], name=row["name"], execution_id=row["execution_id"],
@@ -159,27 +206,55 @@ def _work(row: sqlite3.Row) -> WorkItem:
 
 
 class Store:
-    """A single connection guarded by a lock; callers keep transactions short."""
+    """SQLite behind two connections: a writer and a reader (WAL lets them run side by side).
+
+    `submit` hands batches to a writer thread that commits whatever has queued up in one
+    transaction (group commit) while the event loop goes on; sqlite releases the GIL while it
+    writes. `commit` writes synchronously (the CLI, and rare admin writes).
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._lock = threading.RLock()
+        self._db = self._connect(path)
         self._db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode never corrupts; a power cut may lose the last commits but a killed
-        # process loses nothing, which is the failure a local host has to survive.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(SCHEMA)
-        # Histories are append-only and every write goes through `commit`, so a cache of the
+        self._rdb = self._connect(path)
+        self._lock = threading.RLock()
+        self._rlock = threading.Lock()
+        # Histories are append-only and every write goes through here, so a cache of the
         # decoded events stays exact; it saves decoding the whole history on every episode.
         self._histories: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+        self._queue: queue.SimpleQueue[tuple[Batch, asyncio.Future[list[int]]] | None] = \
+            queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        # NORMAL in WAL mode never corrupts; a power cut may lose the last commits but a killed
+        # process loses nothing, which is the failure a local host has to survive.
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=5000")
+        return db
+
+    def start_writer(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._writer = threading.Thread(target=self._write_loop, name="devhost-db-writer",
+                                        daemon=True)
+        self._writer.start()
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join()
+            self._writer = None
         with self._lock:
             self._db.close()
+        with self._rlock:
+            self._rdb.close()
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -193,59 +268,70 @@ class Store:
             self._db.execute("COMMIT")
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, tuple(args)).fetchall()
+        with self._rlock:
+            return self._rdb.execute(sql, tuple(args)).fetchall()
 
     # -- writes ---------------------------------------------------------------------------------
 
     def commit(self, batch: Batch) -> list[int]:
-        """Apply a batch atomically; returns the ids of the new work items."""
-        new_ids: list[int] = []
+        """Apply a batch atomically, now; returns the ids of the new work items."""
         with self._tx() as db:
-            for iid in batch.purges:
-                db.execute("DELETE FROM instances WHERE instance_id=?", (iid,))
-                db.execute("DELETE FROM history WHERE instance_id=?", (iid,))
-                db.execute("DELETE FROM work WHERE target=? AND kind IN ('orch','activity')",
-                           (iid,))
-            for iid in batch.history_resets:
-                db.execute("DELETE FROM history WHERE instance_id=?", (iid,))
-            for inst in batch.instances:
-                db.execute(
-                    "INSERT OR REPLACE INTO instances VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (inst.instance_id, inst.name, inst.execution_id, inst.status, inst.input,
-                     inst.output, inst.custom_status, inst.created_at, inst.updated_at,
-                     json.dumps(inst.parent) if inst.parent else None, json.dumps(inst.engine)))
-            if batch.history:
-                db.executemany("INSERT OR REPLACE INTO history VALUES (?,?,?)",
-                               [(i, s, json.dumps(e)) for i, s, e in batch.history])
-            if batch.done:
-                db.executemany("DELETE FROM work WHERE id=?", [(i,) for i in batch.done])
-            for tag in batch.cancel_tags:
-                db.execute("DELETE FROM work WHERE tag=?", (tag,))
-            for prefix in batch.cancel_prefixes:
-                db.execute("DELETE FROM work WHERE tag IS NOT NULL AND substr(tag, 1, ?)=?",
-                           (len(prefix), prefix))
-            for w in batch.work:
-                cur = db.execute(
-                    "INSERT INTO work (kind, target, payload, due, tag, created) "
-                    "VALUES (?,?,?,?,?,?)",
-                    (w.kind, w.target, json.dumps(w.payload), w.due, w.tag, w.due))
-                new_ids.append(int(cur.lastrowid or 0))
-            for eid in batch.entity_deletes:
-                db.execute("DELETE FROM entities WHERE entity_id=?", (eid,))
-            if batch.entities:
-                db.executemany("INSERT OR REPLACE INTO entities VALUES (?,?,?,?,?)",
-                               batch.entities)
-            for fn, event, reason, attempts, at in batch.deadletters:
-                db.execute("INSERT INTO deadletters (function, event, reason, attempts, at) "
-                           "VALUES (?,?,?,?,?)", (fn, json.dumps(event), reason, attempts, at))
-            if batch.deliveries:
-                db.executemany("INSERT INTO deliveries (function, event_id, attempt, outcome, at) "
-                               "VALUES (?,?,?,?,?)", batch.deliveries)
-            for k, v in batch.meta.items():
-                db.execute("INSERT OR REPLACE INTO meta VALUES (?,?)", (k, v))
+            ids = _apply(db, batch)
         self._update_history_cache(batch)
-        return new_ids
+        return ids
+
+    def submit(self, batch: Batch) -> asyncio.Future[list[int]]:
+        """Queue a batch for the writer thread; the future resolves once it is committed."""
+        assert self._loop is not None, "start_writer() first"
+        fut: asyncio.Future[list[int]] = self._loop.create_future()
+        self._queue.put((batch, fut))
+        return fut
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            items = [first]
+            while len(items) < 500:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)
+                    break
+                items.append(nxt)
+            results = self._write_group([b for b, _ in items])
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(self._resolve, items, results)
+
+    def _write_group(self, batches: list[Batch]) -> list[list[int] | BaseException]:
+        try:
+            with self._tx() as db:
+                return [_apply(db, b) for b in batches]
+        except sqlite3.Error:
+            if len(batches) == 1:
+                raise
+        out: list[list[int] | BaseException] = []
+        for b in batches:  # one bad batch must not fail the others queued with it
+            try:
+                with self._tx() as db:
+                    out.append(_apply(db, b))
+            except sqlite3.Error as exc:
+                out.append(exc)
+        return out
+
+    def _resolve(self, items: list[tuple[Batch, asyncio.Future[list[int]]]],
+                 results: list[list[int] | BaseException]) -> None:
+        for (batch, fut), result in zip(items, results, strict=True):
+            if isinstance(result, BaseException):
+                if not fut.done():
+                    fut.set_exception(result)
+                continue
+            self._update_history_cache(batch)
+            if not fut.done():
+                fut.set_result(result)
 
     def _update_history_cache(self, batch: Batch) -> None:
         for iid in (*batch.purges, *batch.history_resets):

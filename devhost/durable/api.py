@@ -154,11 +154,11 @@ class DurableApi:
                 if m == "GET":
                     return self._list(request)
                 if m == "DELETE":
-                    return self._purge_by(request)
+                    return await self._purge_by(request)
             elif len(rest) == 1 and m == "GET":
                 return await self._status(request, rest[0])
             elif len(rest) == 1 and m == "DELETE":
-                return _json({"instancesDeleted": self.ops.purge(rest[0])})
+                return _json({"instancesDeleted": await self.ops.purge(rest[0])})
             elif m == "POST":
                 return await self._instance_action(request, rest, base)
         if head == "entities":
@@ -168,7 +168,7 @@ class DurableApi:
     async def _start(self, request: web.Request, name: str, instance_id: str | None,
                      base: str) -> web.Response:
         has, value = await _body(request)
-        iid = self.ops.start(name, instance_id, json.dumps(value) if has else None)
+        iid = await self.ops.start(name, instance_id, json.dumps(value) if has else None)
         timeout = request.query.get("timeout")
         if timeout is not None:
             inst = await self.ops.wait(iid, float(timeout))
@@ -189,11 +189,11 @@ class DurableApi:
         return _json(body, headers={"x-ms-continuation-token": _next_token(offset, top,
                                                                             len(items))})
 
-    def _purge_by(self, request: web.Request) -> web.Response:
+    async def _purge_by(self, request: web.Request) -> web.Response:
         if not request.query.get("createdTimeFrom"):
             raise ClientError(400, "Please provide value for 'createdTimeFrom' parameter.")
         where, args = _filters(request.query)
-        deleted = self.ops.purge_by(where, args)
+        deleted = await self.ops.purge_by(where, args)
         if deleted == 0:
             return web.Response(status=404)
         return _json({"instancesDeleted": deleted})
@@ -222,11 +222,11 @@ class DurableApi:
             if ctype != "application/json":
                 raise ClientError(400, "Only application/json request content is supported")
             has, value = await _body(request)
-            self.ops.raise_event(iid, rest[2], json.dumps(value) if has else None)
+            await self.ops.raise_event(iid, rest[2], json.dumps(value) if has else None)
             return web.Response(status=202)
         if action in ("terminate", "suspend", "resume", "rewind") and len(rest) == 2:
             try:
-                self.ops.control(iid, action, reason)
+                await self.ops.control(iid, action, reason)
             except ClientError as exc:
                 if exc.status == 404:
                     return web.Response(status=404)
@@ -234,7 +234,7 @@ class DurableApi:
             return web.Response(status=202)
         if action == "restart" and len(rest) == 2:
             new_id = _flag(request.query.get("restartWithNewInstanceId"), True)
-            new = self.ops.restart(iid, new_id)
+            new = await self.ops.restart(iid, new_id)
             links = self.links(base, new)
             return _json(links, 202, {"Location": links["statusQueryGetUri"]})
         return _error(404, "")
@@ -253,7 +253,7 @@ class DurableApi:
             if m in ("POST", "DELETE"):
                 op = "delete" if m == "DELETE" else request.query.get("op", "")
                 has, value = await self._entity_input(request)
-                self.ops.signal_entity(name, key, op, value, has)
+                await self.ops.signal_entity(name, key, op, value, has)
                 return web.Response(status=202)
         if len(rest) <= 1 and m == "GET":
             return self._list_entities(request, rest[0].lower() if rest else None)

@@ -52,7 +52,7 @@ class DurableClientOps:
             raise ClientError(404, f"No instance with ID '{instance_id}' found.")
         return inst
 
-    def start(self, name: str, instance_id: str | None, input_json: str | None) -> str:
+    async def start(self, name: str, instance_id: str | None, input_json: str | None) -> str:
         fn = self.rt.app.durable("orchestrationTrigger", name)
         if fn is None or name.startswith("@"):
             known = ", ".join(f"'{f.durable_name}'"
@@ -68,19 +68,19 @@ class DurableClientOps:
                                    f"exists and is {existing.status}.")
         batch = Batch()
         self.rt.new_instance(batch, fn.durable_name or name, instance_id, input_json, self._now())
-        self.rt.commit(batch)
+        await self.rt.commit(batch)
         return instance_id
 
-    def raise_event(self, instance_id: str, name: str, input_json: str | None) -> None:
+    async def raise_event(self, instance_id: str, name: str, input_json: str | None) -> None:
         inst = self._instance(instance_id)
         if inst.terminal:
             raise ClientError(410, f"Instance '{instance_id}' is {inst.status}; it cannot "
                                    "receive events.")
-        self.rt.commit(Batch(work=[NewWork("orch", instance_id, {
+        await self.rt.commit(Batch(work=[NewWork("orch", instance_id, {
             "type": "event", "execution": None,
             "event": {"EventType": 15, "Name": name, "Input": input_json}}, self._now())]))
 
-    def control(self, instance_id: str, kind: str, reason: str) -> None:
+    async def control(self, instance_id: str, kind: str, reason: str) -> None:
         inst = self._instance(instance_id)
         if inst.terminal and kind != "rewind":
             raise ClientError(410, f"Instance '{instance_id}' is already {inst.status}.")
@@ -92,32 +92,32 @@ class DurableClientOps:
             raise ClientError(500, f"Instance '{instance_id}' is already suspended.")
         if kind == "resume" and inst.status != "Suspended":
             raise ClientError(500, f"Instance '{instance_id}' is not suspended.")
-        self.rt.commit(Batch(work=[NewWork("ctrl", instance_id, {"type": kind, "reason": reason},
-                                           self._now())]))
+        message = {"type": kind, "reason": reason}
+        await self.rt.commit(Batch(work=[NewWork("ctrl", instance_id, message, self._now())]))
 
-    def restart(self, instance_id: str, new_id: bool) -> str:
+    async def restart(self, instance_id: str, new_id: bool) -> str:
         inst = self.store.instance(instance_id)
         if inst is None:
             raise ClientError(400, "InstanceId does not match a valid orchestration instance.")
-        return self.start(inst.name, uuid.uuid4().hex if new_id else instance_id, inst.input)
+        return await self.start(inst.name, uuid.uuid4().hex if new_id else instance_id, inst.input)
 
-    def purge(self, instance_id: str) -> int:
+    async def purge(self, instance_id: str) -> int:
         inst = self._instance(instance_id)
         if not inst.terminal:
             raise ClientError(412, f"Instance '{instance_id}' is {inst.status}; only completed, "
                                    "failed or terminated instances can be purged.")
-        self.rt.commit(Batch(purges=[instance_id]))
+        await self.rt.commit(Batch(purges=[instance_id]))
         return 1
 
-    def purge_by(self, where: str, args: list[Any]) -> int:
+    async def purge_by(self, where: str, args: list[Any]) -> int:
         terminal = "status IN ('Completed','Failed','Terminated','Canceled')"
         clause = f"{where} AND {terminal}" if where else f"WHERE {terminal}"
         ids = [i.instance_id for i in self.store.query_instances(clause, args, 1_000_000, 0)]
         if ids:
-            self.rt.commit(Batch(purges=ids))
+            await self.rt.commit(Batch(purges=ids))
         return len(ids)
 
-    def signal_entity(self, name: str, key: str, op: str, input_value: Any,
+    async def signal_entity(self, name: str, key: str, op: str, input_value: Any,
                       has_input: bool) -> None:
         if self.rt.app.durable("entityTrigger", name) is None:
             raise ClientError(400, f"The function '{name}' doesn't exist, is disabled, or is not "
@@ -126,7 +126,7 @@ class DurableClientOps:
         req: dict[str, Any] = {"op": op, "id": str(uuid.uuid4()), "parent": None, "signal": True}
         if has_input:
             req["input"] = json.dumps(input_value)
-        self.rt.commit(Batch(work=[NewWork("entity", target, req, self._now())]))
+        await self.rt.commit(Batch(work=[NewWork("entity", target, req, self._now())]))
 
     async def wait(self, instance_id: str, timeout: float) -> Instance | None:
         """Wait until the instance is no longer running, or the timeout passes."""

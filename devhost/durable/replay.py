@@ -31,8 +31,9 @@ _replay = threading.local()
 # cost (durable-protocol.md, later findings). Timestamps never change once written, so a cache
 # returns exactly the values the SDK would compute (datetimes are immutable).
 # (The package re-exports the class under the module's name, hence the import_module.)
-importlib.import_module("azure.durable_functions.models.history.HistoryEvent").dt_parse = \
-    functools.lru_cache(maxsize=65536)(dateutil.parser.parse)
+_history_event_module: Any = importlib.import_module(
+    "azure.durable_functions.models.history.HistoryEvent")
+_history_event_module.dt_parse = functools.lru_cache(maxsize=65536)(dateutil.parser.parse)
 
 _original_from_json = DurableOrchestrationContext.from_json.__func__  # type: ignore[attr-defined]
 

@@ -124,9 +124,11 @@ class Runtime:
                     inflight.add(item.id)
                     self._spawn(runner(item))
 
-    def commit(self, batch: Batch) -> None:
-        self.store.commit(batch)
-        self.wake()
+    def commit(self, batch: Batch) -> asyncio.Future[list[int]]:
+        """Queue a batch for the writer; await the result before acting on what it wrote."""
+        fut = self.store.submit(batch)
+        fut.add_done_callback(lambda _: self.wake())
+        return fut
 
     # -- orchestrations -------------------------------------------------------------------------
 
@@ -145,32 +147,36 @@ class Runtime:
         batch = Batch(done=[m.id for m in ctrl])
         if inst is None:
             batch.done += [m.id for m in msgs]
-            return self.commit(batch)
+            await self.commit(batch)
+            return None
         history = self.store.history(target)
         for m in ctrl:
             self._control(inst, history, m.payload, batch, now)
         if inst.terminal:
             batch.done += [m.id for m in msgs]
             batch.instances.append(inst)
-            return self.commit(batch)
+            await self.commit(batch)
+            return None
         if inst.status == "Suspended":
             batch.instances.append(inst)
-            return self.commit(batch)
+            await self.commit(batch)
+            return None
         events, start = self._select(inst, msgs, batch)
         if not events and not (start and not inst.engine.get("started")):
             if ctrl or batch.done:
                 batch.instances.append(inst)
-                self.commit(batch)
+                await self.commit(batch)
             return None
         fn = self.app.durable("orchestrationTrigger", inst.name)
         t0 = time.perf_counter()
         if fn is None:
             self._fail_unknown(inst, batch, now)
-            return self.commit(batch)
+            await self.commit(batch)
+            return None
         runner = EpisodeRunner(fn.callable, inst, history, events, now)
         ep = await self.invoker.run_sync(runner.run)
         duration = (time.perf_counter() - t0) * 1000
-        self._commit_episode(ep, history, batch, now)
+        await self._commit_episode(ep, history, batch, now)
         self.stats.add("orchestration", inst.name, duration, ep.outcome)
         log.info(json.dumps({"event": "episode", "function": inst.name, "instanceId": target,
                              "outcome": ep.outcome, "events": len(events),
@@ -196,7 +202,7 @@ class Runtime:
                 batch.done.append(m.id)
         return events, start
 
-    def _commit_episode(self, ep: Any, history: list[dict[str, Any]], batch: Batch,
+    async def _commit_episode(self, ep: Any, history: list[dict[str, Any]], batch: Batch,
                         now: float) -> None:
         inst: Instance = ep.instance
         inst.updated_at = now
@@ -212,7 +218,7 @@ class Runtime:
             batch.cancel_prefixes.append(timer_tag(inst.instance_id, inst.execution_id, ""))
         for child in ep.children:
             self._start_child(child, batch, now)
-        self.commit(batch)
+        await self.commit(batch)
 
     def _start_child(self, child: Any, batch: Batch, now: float) -> None:
         existing = self.store.instance(child.instance_id)
@@ -283,8 +289,7 @@ class Runtime:
 
     async def _activity(self, item: WorkItem) -> None:
         try:
-            batch = await run_activity(self, item)
-            self.commit(batch)
+            await self.commit(await run_activity(self, item))
         finally:
             self.inflight["activity"].discard(item.id)
 
@@ -293,12 +298,12 @@ class Runtime:
             now = self.clock.now()
             items = self.store.work_for("entity", target, now, self.app.config.max_entity_batch)
             if items:
-                self.commit(await run_entity_batch(self, target, items, now))
+                await self.commit(await run_entity_batch(self, target, items, now))
         finally:
             self.busy["entity"].discard(target)
 
     async def _delivery(self, item: WorkItem) -> None:
         try:
-            self.commit(await self.eventgrid.deliver(item, self.clock.now()))
+            await self.commit(await self.eventgrid.deliver(item, self.clock.now()))
         finally:
             self.inflight["eventgrid"].discard(item.id)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import TypedDict
 
 APP_ROOT = Path(__file__).resolve().parent
 _DURATION = re.compile(r"(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>[smhd]?)")
@@ -40,6 +41,14 @@ class AppSettings:
     default_currency: str
     max_order_total: int
     max_body_bytes: int
+    # Read side (issue 4): cache TTL, read-your-writes wait, and the Azure stores' connections.
+    query_cache_ttl: timedelta = timedelta(seconds=60)
+    min_version_wait: timedelta = timedelta(seconds=2)
+    cosmos_endpoint: str | None = None
+    cosmos_key: str | None = None
+    cosmos_database: str = "orders"
+    cosmos_verify_tls: bool = True
+    tables_connection_string: str | None = None
 
 
 def _choice(
@@ -121,7 +130,38 @@ def load_settings(env: Mapping[str, str]) -> AppSettings:
         default_currency=_currency(env),
         max_order_total=_int(env, "MAX_ORDER_TOTAL", 10_000_000, 1, 10**15),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024, 1024, 1024 * 1024),
+        **_read_side(env),
     )
+
+
+class _ReadSide(TypedDict):
+    query_cache_ttl: timedelta
+    min_version_wait: timedelta
+    cosmos_endpoint: str | None
+    cosmos_key: str | None
+    cosmos_database: str
+    cosmos_verify_tls: bool
+    tables_connection_string: str | None
+
+
+def _read_side(env: Mapping[str, str]) -> _ReadSide:
+    """The read side's settings; ``ORDERS_STORE=azure`` needs Cosmos DB and Table storage."""
+    read: _ReadSide = {
+        "query_cache_ttl": parse_duration(env.get("QUERY_CACHE_TTL", "60s"), "QUERY_CACHE_TTL"),
+        "min_version_wait": parse_duration(env.get("MIN_VERSION_WAIT", "2s"), "MIN_VERSION_WAIT"),
+        "cosmos_endpoint": env.get("COSMOS_ENDPOINT") or None,
+        "cosmos_key": env.get("COSMOS_KEY") or None,
+        "cosmos_database": env.get("COSMOS_DATABASE") or "orders",
+        "cosmos_verify_tls": not env.get("COSMOS_VERIFY_TLS") or _flag(env, "COSMOS_VERIFY_TLS"),
+        "tables_connection_string": env.get("TABLES_CONNECTION_STRING") or None,
+    }
+    if env.get("ORDERS_STORE", "").strip().lower() == "azure":
+        needed = {"COSMOS_ENDPOINT": read["cosmos_endpoint"], "COSMOS_KEY": read["cosmos_key"],
+                  "TABLES_CONNECTION_STRING": read["tables_connection_string"]}
+        missing = [name for name, value in needed.items() if not value]
+        if missing:
+            raise SettingsError(f"ORDERS_STORE=azure needs {', '.join(missing)}")
+    return read
 
 
 @lru_cache(maxsize=1)

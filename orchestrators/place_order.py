@@ -1,4 +1,4 @@
-"""``place_order``: reserve credit, reserve stock per line, place the order, publish its events.
+"""``place_order``: reserve credit and stock per line, place the order, publish its events.
 
 A refusal at any step undoes what this run reserved (stock and credit) and the command ends
 failed with the refusing step's code and message. Only reservations this run created are
@@ -34,26 +34,23 @@ def _place(saga: Saga, held: dict[str, list[str]]) -> Steps:
     order_id, customer_id = command["orderId"], command["customerId"]
     lines: list[dict[str, Any]] = command["lines"]
     total = sum(line["quantity"] * line["unitPrice"] for line in lines)
-    credit = yield from saga.run(
-        CUSTOMER,
-        customer_id,
-        "reserveCredit",
-        saga.step_input(orderId=order_id, amount=total, currency=command["currency"]),
-    )
-    if credit["result"]["events"]:
-        held["credit"].append(customer_id)
-    reservations = yield saga.context.task_all(
-        [
-            saga.call(INVENTORY, line["sku"], "reserve",
-                      saga.step_input(orderId=order_id, quantity=line["quantity"]))
-            for line in lines
-        ]
-    )
+    # Credit and every line's stock are reserved at once (one replay episode instead of two);
+    # whatever succeeded is released if any of them refused.
+    credit = saga.call(CUSTOMER, customer_id, "reserveCredit",
+                       saga.step_input(orderId=order_id, amount=total,
+                                       currency=command["currency"]))
+    stock = [
+        saga.call(INVENTORY, line["sku"], "reserve",
+                  saga.step_input(orderId=order_id, quantity=line["quantity"]))
+        for line in lines
+    ]
+    responses = yield saga.context.task_all([credit, *stock])
+    holders = [("credit", customer_id)] + [("stock", line["sku"]) for line in lines]
     refusal: DomainError | None = None
-    for line, response in zip(lines, reservations, strict=True):
+    for (kind, key), response in zip(holders, responses, strict=True):
         try:
             if saga.accept(response)["result"]["events"]:
-                held["stock"].append(line["sku"])
+                held[kind].append(key)
         except DomainError as error:
             refusal = refusal or error
     if refusal is not None:

@@ -271,3 +271,53 @@ def flaky_child(context: df.DurableOrchestrationContext):
     spec = context.get_input()
     opts = df.RetryOptions(first_retry_interval_in_milliseconds=50, max_number_of_attempts=1)
     return (yield context.call_activity_with_retry("flaky", opts, spec))
+
+
+def _status_json(status) -> dict:
+    return {"name": status.name, "instanceId": status.instance_id,
+            "runtimeStatus": status.runtime_status.value if status.runtime_status else None,
+            "output": status.output, "customStatus": status.custom_status,
+            "input": status.input_, "history": getattr(status, "historyEvents", None)}
+
+
+@app.route(route="client/{op}", methods=["POST"])
+@app.durable_client_input(client_name="client")
+async def client_ops(req: func.HttpRequest, client: df.DurableOrchestrationClient):
+    """Every DurableOrchestrationClient call, driven over HTTP by the tests."""
+    op, a = req.route_params["op"], req.get_json()
+    since = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+    result: object = None
+    if op == "start":
+        result = await client.start_new(a["name"], a.get("id"), a.get("input"))
+    elif op == "status":
+        status = await client.get_status(a["id"], show_history=a.get("history", False),
+                                         show_history_output=a.get("history", False),
+                                         show_input=True)
+        result = _status_json(status) if status else None
+    elif op == "status_all":
+        result = [s.instance_id for s in await client.get_status_all()]
+    elif op == "status_by":
+        statuses = await client.get_status_by(
+            created_time_from=since, runtime_status=[
+                df.OrchestrationRuntimeStatus(s) for s in a["statuses"]])
+        result = [s.instance_id for s in statuses]
+    elif op == "raise":
+        await client.raise_event(a["id"], a["event"], a.get("data"))
+    elif op in ("terminate", "suspend", "resume", "rewind"):
+        await getattr(client, op)(a["id"], a.get("reason", "by test"))
+    elif op == "restart":
+        result = await client.restart(a["id"], a.get("newId", True))
+    elif op == "purge":
+        result = (await client.purge_instance_history(a["id"])).instances_deleted
+    elif op == "purge_by":
+        result = (await client.purge_instance_history_by(
+            created_time_from=since, runtime_status=[df.OrchestrationRuntimeStatus.Terminated])
+        ).instances_deleted
+    elif op == "signal":
+        await client.signal_entity(df.EntityId(a["entity"], a["key"]), a["op"], a.get("input"))
+    elif op == "read_entity":
+        state = await client.read_entity_state(df.EntityId(a["entity"], a["key"]))
+        result = {"exists": state.entity_exists, "state": state.entity_state}
+    else:
+        return func.HttpResponse(status_code=404)
+    return func.HttpResponse(json.dumps({"result": result}), mimetype="application/json")

@@ -92,12 +92,22 @@ class Invoker:
         self.loop = loop
         self.app_dir = app_dir
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="devhost-fn")
+        # Orchestrator and entity code is short and never blocks; its own pool keeps replays
+        # going while slow activities occupy every thread of the other.
+        self.replay_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="devhost-replay")
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+        self.replay_pool.shutdown(wait=False, cancel_futures=True)
 
     async def run_sync(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """Run user code that may block (activities, HTTP and Event Grid functions)."""
         return await self.loop.run_in_executor(self.pool, functools.partial(fn, *args, **kwargs))
+
+    async def run_replay(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """Run an orchestrator episode or an entity batch."""
+        return await self.loop.run_in_executor(self.replay_pool,
+                                               functools.partial(fn, *args, **kwargs))
 
     async def invoke(self, info: FunctionInfo, inputs: dict[str, Any],
                      instance_id: str | None = None) -> Invocation:

@@ -44,7 +44,7 @@ async def run_entity_batch(runtime: Runtime, target: str, items: list[WorkItem],
         inv = Invocation(function=fn.name, invocation_id=f"{target}:{items[0].id}")
         t0 = time.perf_counter()
         try:
-            out = json.loads(await runtime.invoker.run_sync(
+            out = json.loads(await runtime.invoker.run_replay(
                 fn.callable, context=func.EntityContext(json.dumps(request))))
             results = out.get("results") or []
             if out.get("entityExists"):

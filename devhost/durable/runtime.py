@@ -174,7 +174,7 @@ class Runtime:
             await self.commit(batch)
             return None
         runner = EpisodeRunner(fn.callable, inst, history, events, now)
-        ep = await self.invoker.run_sync(runner.run)
+        ep = await self.invoker.run_replay(runner.run)
         duration = (time.perf_counter() - t0) * 1000
         await self._commit_episode(ep, history, batch, now)
         self.stats.add("orchestration", inst.name, duration, ep.outcome)

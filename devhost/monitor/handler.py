@@ -156,7 +156,7 @@ class Monitor:
         return views.eventgrid(self.server)
 
     async def _replay(self, request: web.Request) -> Any:
-        return views.replay_deadletter(self.server, _dl_id(request))
+        return await views.replay_deadletter(self.server, _dl_id(request))
 
     async def _discard(self, request: web.Request) -> Any:
         return views.discard_deadletter(self.server, _dl_id(request))

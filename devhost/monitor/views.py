@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import time
@@ -68,15 +69,17 @@ def _event_id(text: str) -> str | None:
     return str(ev.get("id")) if isinstance(ev, dict) and ev.get("id") is not None else None
 
 
-def replay_deadletter(server: Server, dl_id: int) -> dict[str, Any]:
-    """Queue the dead-lettered event again (attempt 1) and drop the dead letter."""
+async def replay_deadletter(server: Server, dl_id: int) -> dict[str, Any]:
+    """Queue the dead-lettered event again (attempt 1), then drop the dead letter."""
     rt = server.rt
     row = next((r for r in rt.store.deadletters() if r["id"] == dl_id), None)
     if row is None:
         raise NotFound(f"no dead letter {dl_id}")
     work = rt.eventgrid.replay_deadletter(row["function"], json.loads(row["event"]),
                                           rt.clock.now())
-    rt.commit(Batch(work=[work]))
+    committed = rt.commit(Batch(work=[work]))
+    if inspect.isawaitable(committed):
+        await committed  # the delivery is stored before the dead letter goes
     rt.store.delete_deadletter(dl_id)
     return {"replayed": dl_id, "function": row["function"]}
 

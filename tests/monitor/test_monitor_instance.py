@@ -66,7 +66,8 @@ def test_raising_an_event_from_the_page_completes_a_waiting_approval(
     expect(status_badge(page)).to_have_text("Running")
     waiting = page.locator("#waiting")
     expect(waiting.locator("li[data-kind=timer]")).to_contain_text("fires at")
-    expect(waiting.locator("li[data-kind=event]")).to_contain_text("external event")
+    expect(waiting.locator("li[data-kind=event]")) \
+        .to_contain_text("external event", ignore_case=True)
     expect(page.locator("#timeline .trow[data-kind=timer][data-outcome=pending]")) \
         .to_have_count(1)
     expect(page.locator("#custom-status")).to_contain_text('"waiting"')

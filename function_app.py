@@ -4,7 +4,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from activities import publish_events
-from api import commands, openapi, status
+from api import commands, openapi, queries, status
 from app_settings import get_settings
 from entities import triggers
 from orchestrators import (
@@ -16,6 +16,7 @@ from orchestrators import (
     ship_order,
     single_entity,
 )
+from projections import triggers as projections
 
 get_settings()  # a missing or malformed app setting stops the app at start-up, with its name
 
@@ -33,5 +34,7 @@ for module in (
     single_entity,
     fulfilment_deadline,
     publish_events,
+    queries,
+    projections,
 ):
     app.register_functions(module.bp)

@@ -1,0 +1,220 @@
+"""Query routes (docs/api.md, Queries): the cache, then the views; authorize; open or mask.
+
+Checks run in this order: authentication (401), parameters (400), the role (403), then the
+owner (another customer's resource answers 404, like a missing one), then ``minVersion`` (409).
+The owner is checked before any version comparison so a stale-view answer never reveals that
+someone else's order exists. Handlers are synchronous (store clients block) and run on a worker
+thread so the host's event loop stays free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from api import query_params as qp
+from api.http import authenticate, guarded
+from api.problems import ApiError
+from api.read_through import Read, cached, stale, view_response, wait_for
+from api.schemas import ID, check_route_id
+from api.view_render import (
+    cacheable_order,
+    render_list_item,
+    render_order,
+    render_search_item,
+    render_summary,
+)
+from app_settings import get_settings
+from projections.projector import customer_scope, order_scope
+from readmodels.factory import query_cache, view_store
+from readmodels.views import CUSTOMER_SUMMARY, ORDER_DETAILS
+from security import policy
+from security.policy import Access
+from security.principal import Principal
+
+bp = df.Blueprint()
+_NO_ORDER = "No order with this id was found."
+_NO_CUSTOMER = "No customer with this id was found."
+
+
+def _caller(req: func.HttpRequest, allowed: set[str]) -> tuple[Principal, dict[str, str]]:
+    principal = authenticate(req, get_settings())
+    params = dict(req.params)
+    qp.check_known(params, allowed)
+    return principal, params
+
+
+def _require(decision: Access, not_found: str) -> None:
+    if decision is Access.FORBIDDEN:
+        raise ApiError("Forbidden", "Your role does not allow this.")
+    if decision is Access.NOT_FOUND:
+        raise ApiError("NotFound", not_found)
+
+
+def _version(value: dict[str, Any] | None) -> int:
+    return int(value["version"]) if value else 0
+
+
+def _fresh_enough(read: Read, load: Callable[[], dict[str, Any] | None],
+                  wanted: int) -> Read:
+    """Wait (bounded) for the view to reach ``wanted``; 409 StaleView if it does not."""
+    if _version(read.value) >= wanted:
+        return read
+    value = wait_for(load, lambda v: _version(v) >= wanted)
+    if _version(value) < wanted:
+        raise stale(_version(value), wanted)
+    return Read(value, "view")
+
+
+# -- GET /api/orders/{orderId} -------------------------------------------------------------
+
+def get_order(req: func.HttpRequest) -> func.HttpResponse:
+    principal, params = _caller(req, {"minVersion"})
+    wanted = qp.min_version(params)
+    order_id = check_route_id(req.route_params.get("orderId", ""), ID, "orderId")
+    _require(policy.access(principal, principal.user_id, policy.can_read_order), _NO_ORDER)
+
+    def load() -> dict[str, Any] | None:
+        stored = view_store().read(ORDER_DETAILS, order_id, order_id)
+        placed = stored is not None and int(stored.doc["version"]) >= 1
+        return cacheable_order(stored.doc) if placed and stored else None
+
+    read = cached(query_cache(), order_scope(order_id), "order", load,
+                  lambda v: _version(v) >= wanted)
+    if read.value is None and wanted:
+        read = Read(wait_for(load, lambda v: v is not None), "view")
+    if read.value is None:
+        raise ApiError("NotFound", _NO_ORDER)
+    owner = str(read.value["customerId"])
+    _require(policy.access(principal, owner, policy.can_read_order), _NO_ORDER)
+    read = _fresh_enough(read, load, wanted)
+    doc = read.value
+    assert doc is not None
+    return view_response(req, render_order(doc, principal),
+                         etag=f'"{doc["version"]}.{doc["customerVersion"]}"',
+                         version=int(doc["version"]), updated_at=doc.get("updatedAt"),
+                         source=read.source)
+
+
+# -- customer routes -----------------------------------------------------------------------
+
+def _customer_summary(req: func.HttpRequest, principal: Principal,
+                      wanted: int) -> tuple[str, Read]:
+    customer_id = check_route_id(req.route_params.get("customerId", ""), ID, "customerId")
+    _require(policy.access(principal, customer_id, policy.can_read_customer), _NO_CUSTOMER)
+
+    def load() -> dict[str, Any] | None:
+        stored = view_store().read(CUSTOMER_SUMMARY, customer_id, customer_id)
+        return stored.doc if stored else None
+
+    read = cached(query_cache(), customer_scope(customer_id), "summary", load,
+                  lambda v: _version(v) >= wanted)
+    if read.value is None and wanted:
+        read = Read(wait_for(load, lambda v: v is not None), "view")
+    if read.value is None:
+        raise ApiError("NotFound", _NO_CUSTOMER)
+    return customer_id, _fresh_enough(read, load, wanted)
+
+
+def get_summary(req: func.HttpRequest) -> func.HttpResponse:
+    principal, params = _caller(req, {"minVersion"})
+    _, read = _customer_summary(req, principal, qp.min_version(params))
+    summary = read.value
+    assert summary is not None
+    return view_response(req, render_summary(summary), etag=f'"{summary["version"]}"',
+                         version=int(summary["version"]), updated_at=summary.get("updatedAt"),
+                         source=read.source)
+
+
+def list_orders(req: func.HttpRequest) -> func.HttpResponse:
+    principal, params = _caller(req, {"status", "limit", "continuation", "minVersion"})
+    status = qp.status(params)
+    limit = qp.integer(params, "limit", qp.DEFAULT_LIMIT, 1, qp.MAX_LIMIT)
+    after = qp.continuation(params, status)
+    customer_id, head = _customer_summary(req, principal, qp.min_version(params))
+    summary = head.value
+    assert summary is not None
+
+    def load() -> dict[str, Any]:
+        rows = view_store().customer_orders(customer_id, status=status, limit=limit + 1,
+                                            after=after.after if after else None)
+        more = len(rows) > limit
+        token = qp.Continuation(str(rows[limit - 1]["sortKey"]), status).encode() if more \
+            else None
+        return {"items": [render_list_item(row) for row in rows[:limit]],
+                "continuation": token, "version": summary["version"]}
+
+    key = f"orders?status={status or ''}&limit={limit}&after={after.after if after else ''}"
+    page = cached(query_cache(), customer_scope(customer_id), key, load,
+                  lambda v: _version(v) >= int(summary["version"]))
+    assert page.value is not None
+    body = {"items": page.value["items"], "continuation": page.value["continuation"]}
+    source = "hit" if head.source == page.source == "hit" else page.source
+    return view_response(req, body, etag=f'"{summary["version"]}"',
+                         version=int(summary["version"]), updated_at=summary.get("updatedAt"),
+                         source=source)
+
+
+# -- GET /api/orders?search= ---------------------------------------------------------------
+
+def search_orders(req: func.HttpRequest) -> func.HttpResponse:
+    """Not cached: every fold of any order could change the answer."""
+    principal, params = _caller(req, {"search", "limit", "minVersion"})
+    text = qp.search_text(params)
+    limit = qp.integer(params, "limit", qp.DEFAULT_LIMIT, 1, qp.MAX_LIMIT)
+    wanted = qp.min_version(params)
+    if not policy.can_search_orders(principal):
+        raise ApiError("Forbidden", "Only support and admin may search orders.")
+
+    def load() -> dict[str, Any]:
+        docs = view_store().search_orders(
+            id_prefix=text if check_id_like(text) else "", name_part=text.lower(),
+            tracking_number=text, limit=limit)
+        return {"items": docs, "version": max((_version(d) for d in docs), default=0)}
+
+    result = _fresh_enough(Read(load(), "view"), load, wanted).value
+    assert result is not None
+    docs = result["items"]
+    tag = ",".join(f"{d['id']}.{d['version']}.{d.get('customerVersion', 0)}" for d in docs)
+    return view_response(req, {"items": [render_search_item(d) for d in docs]},
+                         etag=f'W/"{hashlib.sha256(tag.encode()).hexdigest()[:16]}"',
+                         version=int(result["version"]),
+                         updated_at=max((str(d.get("updatedAt") or "") for d in docs),
+                                        default=None),
+                         source="view")
+
+
+def check_id_like(text: str) -> bool:
+    return all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in text)
+
+
+# -- routes --------------------------------------------------------------------------------
+
+async def _serve(handler: Callable[[func.HttpRequest], func.HttpResponse],
+                 req: func.HttpRequest) -> func.HttpResponse:
+    return await guarded(lambda: asyncio.to_thread(handler, req))
+
+
+@bp.route(route="orders/{orderId}", methods=["GET"])
+async def api_get_order(req: func.HttpRequest) -> func.HttpResponse:
+    return await _serve(get_order, req)
+
+
+@bp.route(route="customers/{customerId}/orders", methods=["GET"])
+async def api_list_customer_orders(req: func.HttpRequest) -> func.HttpResponse:
+    return await _serve(list_orders, req)
+
+
+@bp.route(route="customers/{customerId}/summary", methods=["GET"])
+async def api_customer_summary(req: func.HttpRequest) -> func.HttpResponse:
+    return await _serve(get_summary, req)
+
+
+@bp.route(route="orders", methods=["GET"])
+async def api_search_orders(req: func.HttpRequest) -> func.HttpResponse:
+    return await _serve(search_orders, req)

@@ -1,0 +1,93 @@
+"""View documents to the public shapes of docs/api.md, with sensitive fields opened or masked.
+
+Views keep sensitive fields as ciphertext; they are decrypted here, at the HTTP edge, only for
+callers ``security.policy.can_see_sensitive`` allows, and masked (``"***"``) for everyone else.
+A value that fails to decrypt (erased key, tampering) is masked too, never returned raw.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from api.edge_crypto import SEALED_ADDRESS_FIELDS, cipher
+from security import policy
+from security.crypto import MASK, DecryptionFailed, EnvelopeFormatError, field_aad
+from security.keys import KeyNotFound
+from security.principal import Principal
+
+log = logging.getLogger("orders.api")
+ORDER_FIELDS = ("orderId", "customerId", "status", "currency", "lines", "total", "carrier",
+                "trackingNumber", "cancellationReason", "placedAt", "shippedAt",
+                "deliveredAt", "cancelledAt", "version")
+LIST_FIELDS = ("orderId", "status", "total", "currency", "placedAt", "version")
+SUMMARY_FIELDS = ("customerId", "orderCount", "openOrders", "totalSpent", "currency",
+                  "lastOrderAt")
+
+
+def _open(value: Any, aad: str, allowed: bool) -> Any:
+    if value is None:
+        return None
+    if not allowed:
+        return MASK
+    try:
+        return cipher().decrypt(str(value), aad)
+    except (KeyNotFound, DecryptionFailed, EnvelopeFormatError):
+        log.warning("a sensitive field could not be decrypted (%s); answering it masked", aad)
+        return MASK
+
+
+def _address(doc: dict[str, Any], allowed: bool) -> dict[str, Any] | None:
+    address = doc.get("shippingAddress")
+    if not isinstance(address, dict):
+        return None
+    order_id = str(doc["orderId"])
+    shown = dict(address)
+    for name in SEALED_ADDRESS_FIELDS:
+        aad = field_aad("order", order_id, f"shippingAddress.{name}")
+        shown[name] = _open(address.get(name), aad, allowed)
+    return shown
+
+
+def _customer(doc: dict[str, Any], allowed: bool) -> dict[str, Any] | None:
+    customer = doc.get("customer")
+    if not isinstance(customer, dict):
+        return None
+    customer_id = str(doc["customerId"])
+    return {
+        "name": customer.get("name"),
+        "email": _open(customer.get("email"), field_aad("customer", customer_id, "email"),
+                       allowed),
+        "phone": _open(customer.get("phone"), field_aad("customer", customer_id, "phone"),
+                       allowed),
+    }
+
+
+def render_order(doc: dict[str, Any], principal: Principal) -> dict[str, Any]:
+    allowed = policy.can_see_sensitive(principal, str(doc["customerId"]))
+    body = {key: doc.get(key) for key in ORDER_FIELDS}
+    body["shippingAddress"] = _address(doc, allowed)
+    body["customer"] = _customer(doc, allowed)
+    return body
+
+
+def render_list_item(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: row.get(key) for key in LIST_FIELDS}
+
+
+def render_summary(summary: dict[str, Any]) -> dict[str, Any]:
+    return {key: summary.get(key) for key in SUMMARY_FIELDS}
+
+
+def render_search_item(doc: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **{key: doc.get(key) for key in ("orderId", "customerId", "status", "total", "currency",
+                                         "placedAt", "trackingNumber", "version")},
+        "customerName": (doc.get("customer") or {}).get("name"),
+    }
+
+
+def cacheable_order(doc: dict[str, Any]) -> dict[str, Any]:
+    """What the cache keeps of an order document: the answer's material, still encrypted."""
+    keep = (*ORDER_FIELDS, "shippingAddress", "customer", "customerVersion", "updatedAt")
+    return {key: doc.get(key) for key in keep}

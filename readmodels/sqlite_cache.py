@@ -1,0 +1,91 @@
+"""The embedded ``QueryCache``: Table storage's model (partition, row, properties) in SQLite.
+
+Entities are encoded by ``readmodels.query_cache`` exactly as for Azure, so the same size and
+batch limits apply here and a value that Azure would refuse is refused locally too.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from readmodels.query_cache import (
+    MARKER_ROW,
+    CacheEntryTooLarge,
+    CacheLookup,
+    batches,
+    check_table_key,
+    decode_entry,
+    encode_entry,
+    table_key,
+    valid_entry,
+)
+
+_SCHEMA = """CREATE TABLE IF NOT EXISTS cache (
+    pk TEXT NOT NULL, rk TEXT NOT NULL, props TEXT NOT NULL, PRIMARY KEY (pk, rk))"""
+
+
+class SqliteQueryCache:
+    def __init__(self, path: str | Path, ttl_seconds: float,
+                 clock: Callable[[], float] = time.time) -> None:
+        self._path = str(path)
+        if self._path != ":memory:":
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._db = sqlite3.connect(self._path, timeout=30, check_same_thread=False)
+        self._lock = threading.Lock()
+        with self._lock, self._db:
+            if self._path != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(_SCHEMA)
+
+    def __repr__(self) -> str:
+        return f"SqliteQueryCache({self._path!r})"
+
+    def close(self) -> None:
+        self._db.close()
+
+    def lookup(self, scope: str, key: str) -> CacheLookup:
+        pk, rk = check_table_key(table_key(scope)), check_table_key(table_key(key))
+        with self._lock:
+            rows = self._db.execute("SELECT rk, props FROM cache WHERE pk = ? AND rk IN (?, ?)",
+                                    (pk, rk, MARKER_ROW)).fetchall()
+        found = {row_key: json.loads(props) for row_key, props in rows}
+        generation = str((found.get(MARKER_ROW) or {}).get("gen", ""))
+        entry = found.get(rk)
+        if valid_entry(entry, generation, self._clock()):
+            assert entry is not None
+            return CacheLookup(decode_entry(entry), generation)
+        return CacheLookup(None, generation)
+
+    def store(self, scope: str, key: str, value: dict[str, Any], generation: str) -> bool:
+        pk, rk = check_table_key(table_key(scope)), check_table_key(table_key(key))
+        try:
+            props = encode_entry(pk, rk, value, generation, self._clock() + self._ttl)
+        except CacheEntryTooLarge:
+            return False
+        with self._lock, self._db:
+            self._db.execute("INSERT OR REPLACE INTO cache VALUES (?, ?, ?)",
+                             (pk, rk, json.dumps(props)))
+        return True
+
+    def invalidate(self, scopes: Iterable[str]) -> None:
+        for scope in scopes:
+            pk = check_table_key(table_key(scope))
+            generation = uuid.uuid4().hex
+            with self._lock, self._db:
+                self._db.execute("INSERT OR REPLACE INTO cache VALUES (?, ?, ?)",
+                                 (pk, MARKER_ROW, json.dumps({"gen": generation})))
+                stale = [row[0] for row in self._db.execute(
+                    "SELECT rk FROM cache WHERE pk = ? AND rk != ?", (pk, MARKER_ROW))]
+                for batch in batches(stale):
+                    self._db.executemany("DELETE FROM cache WHERE pk = ? AND rk = ?",
+                                         [(pk, rk) for rk in batch])

@@ -1,0 +1,185 @@
+"""The embedded ``ViewStore``: one SQLite file (WAL), one table per view generation.
+
+Same behaviour as the Cosmos DB adapter: documents keyed by (partition, id), ETags that change
+on every write, conditional create and replace, keyset paging on ``sortKey``. The columns beside
+the JSON body are copies of the fields the list and search queries filter on, so those queries
+use indexes instead of parsing JSON. One connection guarded by a lock serves every thread of
+the process (``:memory:`` works for tests); another process (the rebuild command) shares the
+file through SQLite's own locking.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from readmodels.views import (
+    CUSTOMER_ORDERS,
+    ORDER_DETAILS,
+    VIEWS,
+    DocumentExists,
+    ETagMismatch,
+    Stored,
+    UnknownView,
+    check_document,
+    check_view,
+)
+
+_META = "CREATE TABLE IF NOT EXISTS generations (view TEXT PRIMARY KEY, generation INTEGER)"
+_TABLE = """CREATE TABLE IF NOT EXISTS "{t}" (
+    pk TEXT NOT NULL, id TEXT NOT NULL, etag TEXT NOT NULL, body TEXT NOT NULL,
+    sort_key TEXT, status TEXT, search_name TEXT, tracking TEXT,
+    PRIMARY KEY (pk, id))"""
+_INDEXES = (
+    'CREATE INDEX IF NOT EXISTS "{t}_list" ON "{t}" (pk, sort_key)',
+    'CREATE INDEX IF NOT EXISTS "{t}_tracking" ON "{t}" (tracking)',
+)
+
+
+def _table(view: str, generation: int) -> str:
+    """Table names are built only from known view names and integers, never from input."""
+    if not isinstance(generation, int) or generation < 1:
+        raise UnknownView(f"generation {generation!r} is not a positive integer")
+    return f"{check_view(view)}__g{generation}"
+
+
+def _columns(doc: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+    return (doc.get("sortKey"), doc.get("status"), doc.get("searchName"),
+            doc.get("trackingNumber"))
+
+
+class SqliteViewStore:
+    def __init__(self, path: str | Path) -> None:
+        self._path = str(path)
+        if self._path != ":memory:":
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self._path, timeout=30, check_same_thread=False)
+        self._lock = threading.RLock()
+        with self._lock, self._db:
+            if self._path != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(_META)
+            for view in VIEWS:
+                self._db.execute("INSERT OR IGNORE INTO generations VALUES (?, 1)", (view,))
+                self._create_table(_table(view, 1))
+
+    def __repr__(self) -> str:
+        return f"SqliteViewStore({self._path!r})"
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _create_table(self, table: str) -> None:
+        self._db.execute(_TABLE.format(t=table))
+        for index in _INDEXES:
+            self._db.execute(index.format(t=table))
+
+    def _resolve(self, view: str, generation: int | None) -> str:
+        if generation is None:
+            row = self._db.execute("SELECT generation FROM generations WHERE view = ?",
+                                   (check_view(view),)).fetchone()
+            generation = int(row[0])
+        return _table(view, generation)
+
+    def read(self, view: str, doc_id: str, partition: str,
+             generation: int | None = None) -> Stored | None:
+        with self._lock:
+            table = self._resolve(view, generation)
+            row = self._db.execute(f'SELECT body, etag FROM "{table}" WHERE pk = ? AND id = ?',
+                                   (partition, doc_id)).fetchone()
+        return None if row is None else Stored(json.loads(row[0]), row[1])
+
+    def create(self, view: str, doc: dict[str, Any], generation: int | None = None) -> str:
+        partition = check_document(view, doc)
+        etag = uuid.uuid4().hex
+        with self._lock, self._db:
+            table = self._resolve(view, generation)
+            try:
+                self._db.execute(
+                    f'INSERT INTO "{table}" VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+                    (partition, doc["id"], etag, json.dumps(doc), *_columns(doc)))
+            except sqlite3.IntegrityError:
+                raise DocumentExists(f"{view}/{doc['id']} exists") from None
+        return etag
+
+    def replace(self, view: str, doc: dict[str, Any], etag: str,
+                generation: int | None = None) -> str:
+        partition = check_document(view, doc)
+        new_etag = uuid.uuid4().hex
+        with self._lock, self._db:
+            table = self._resolve(view, generation)
+            changed = self._db.execute(
+                f'UPDATE "{table}" SET etag = ?, body = ?, sort_key = ?, status = ?, '
+                "search_name = ?, tracking = ? WHERE pk = ? AND id = ? AND etag = ?",
+                (new_etag, json.dumps(doc), *_columns(doc), partition, doc["id"], etag),
+            ).rowcount
+        if changed != 1:
+            raise ETagMismatch(f"{view}/{doc['id']} changed since it was read")
+        return new_etag
+
+    def customer_orders(self, customer_id: str, *, status: str | None, limit: int,
+                        after: str | None, generation: int | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            table = self._resolve(CUSTOMER_ORDERS, generation)
+            rows = self._db.execute(
+                f'SELECT body FROM "{table}" WHERE pk = ?1 AND (?2 IS NULL OR status = ?2) '
+                "AND (?3 IS NULL OR sort_key < ?3) ORDER BY sort_key DESC LIMIT ?4",
+                (customer_id, status, after, limit),
+            ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def search_orders(self, *, id_prefix: str, name_part: str, tracking_number: str,
+                      limit: int, generation: int | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            table = self._resolve(ORDER_DETAILS, generation)
+            rows = self._db.execute(
+                f'SELECT body FROM "{table}" WHERE sort_key IS NOT NULL AND ('
+                "(?1 != '' AND substr(id, 1, length(?1)) = ?1) "
+                "OR (?2 != '' AND instr(search_name, ?2) > 0) "
+                "OR (?3 != '' AND tracking = ?3)) ORDER BY sort_key DESC LIMIT ?4",
+                (id_prefix, name_part, tracking_number, limit),
+            ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def scan(self, view: str, generation: int | None = None) -> Iterator[dict[str, Any]]:
+        with self._lock:
+            table = self._resolve(view, generation)
+            rows = self._db.execute(f'SELECT body FROM "{table}" ORDER BY pk, id').fetchall()
+        for row in rows:
+            yield json.loads(row[0])
+
+    def generations(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute("SELECT view, generation FROM generations").fetchall()
+        return {str(view): int(generation) for view, generation in rows}
+
+    def prepare(self, view: str, generation: int) -> None:
+        table = _table(view, generation)
+        with self._lock, self._db:
+            if self.generations()[view] == generation:
+                raise UnknownView(f"generation {generation} of {view} is the active one")
+            self._db.execute(f'DROP TABLE IF EXISTS "{table}"')
+            self._create_table(table)
+
+    def switch(self, view: str, generation: int) -> None:
+        table = _table(view, generation)
+        with self._lock, self._db:
+            exists = self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                      "AND name = ?", (table,)).fetchone()
+            if not exists:
+                raise UnknownView(f"{view} has no generation {generation}")
+            self._db.execute("UPDATE generations SET generation = ? WHERE view = ?",
+                             (generation, view))
+
+    def drop(self, view: str, generation: int) -> None:
+        table = _table(view, generation)
+        with self._lock, self._db:
+            if self.generations()[view] == generation:
+                raise UnknownView(f"generation {generation} of {view} is the active one")
+            self._db.execute(f'DROP TABLE IF EXISTS "{table}"')

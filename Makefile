@@ -20,6 +20,7 @@ run: $(STAMP) local.settings.json
 	$(BIN)/python -m devhost start --app . --port 7071
 
 test: $(STAMP)
+	bash tools/install-browser.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 

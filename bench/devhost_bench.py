@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from devhost.testing import DevhostClient, DevhostProcess  # noqa: E402
+from devhost.testing import DevhostClient, DevhostProcess
 
 APP = Path(__file__).parent / "app"
 RESULTS = Path(__file__).parent / "results"
@@ -33,7 +33,7 @@ RESULTS = Path(__file__).parent / "results"
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def times(db: Path, prefix: str) -> list[tuple[float, float]]:
@@ -118,8 +118,9 @@ def markdown(report: dict[str, Any]) -> str:
          " orchestrations/s", ">= 150/s"),
         ("  start → completion under that load", f"p50 {r['hello_sequence5']['latency_ms_p50']} ms"
          f", p99 {r['hello_sequence5']['latency_ms_p99']} ms", ""),
-        ("  start → completion, one at a time", f"p50 {r['light_load_hello_sequence5']['latency_ms_p50']}"
-         f" ms, p99 {r['light_load_hello_sequence5']['latency_ms_p99']} ms", ""),
+        ("  start → completion, one at a time",
+         f"p50 {r['light_load_hello_sequence5']['latency_ms_p50']} ms, "
+         f"p99 {r['light_load_hello_sequence5']['latency_ms_p99']} ms", ""),
         ("100 sequential activities", f"{r['sequential_activities']['per_s']} activities/s",
          ">= 200/s"),
         ("fan-out of 1,000 activities", f"{r['fan_out']['per_s']} activities/s", ">= 1,000/s"),

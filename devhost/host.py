@@ -126,5 +126,7 @@ def _announce(server: Server, data: Path) -> None:
     lines.append(f"  data: {data}")
     lines.append(f"  management API: {server.durable_base}/instances (system key: "
                  "python -m devhost keys)")
+    if server.monitor is not None:
+        lines.append(f"  monitor: {server.durable_base}/monitor?code={server.api.system_key}")
     lines.append(f"devhost ready on {server.public_url}")
     print("\n".join(lines), flush=True)

@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,6 +96,8 @@ class Invoker:
         # Orchestrator and entity code is short and never blocks; its own pool keeps replays
         # going while slow activities occupy every thread of the other.
         self.replay_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="devhost-replay")
+        # Values for non-trigger input bindings (the durable client), set by the server.
+        self.binding_inputs: Callable[[FunctionInfo], dict[str, Any]] = lambda info: {}
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -113,7 +116,7 @@ class Invoker:
                      instance_id: str | None = None) -> Invocation:
         """Invoke a function with its trigger/input values; never raises for user errors."""
         inv = Invocation(function=info.name, invocation_id=str(uuid.uuid4()))
-        kwargs = dict(inputs)
+        kwargs = {**self.binding_inputs(info), **inputs}
         outs: dict[str, func.Out[Any]] = {}
         for b in info.bindings:
             if b.get("direction") == "OUT" and b["name"] != "$return":

@@ -206,7 +206,9 @@ def load_app(root: Path) -> LoadedApp:
     """Export settings, import the app and index it; raises AppLoadError on a broken app."""
     root = root.resolve()
     settings, port = read_local_settings(root)
-    os.environ.update(settings)
+    for name, value in settings.items():
+        # As in Core Tools, a variable already in the environment wins over the file.
+        os.environ.setdefault(name, value)
     os.environ.setdefault("AzureWebJobsScriptRoot", str(root))
     os.environ.setdefault("FUNCTIONS_WORKER_RUNTIME", "python")
     config = read_host_config(root)

@@ -54,6 +54,7 @@ class Server:
         self.public_url = ""
         self.rpc_url = ""
         self.started = time.time()
+        runtime.invoker.binding_inputs = self._binding_inputs
         self.routes: RouteTable[FunctionInfo] = RouteTable()
         for fn in sorted(app.by_kind("httpTrigger"), key=lambda f: f.name):
             self.routes.add(fn.route_text, fn.methods, fn)
@@ -96,6 +97,12 @@ class Server:
             "connectionName": binding.get("connectionName"),
             "httpBaseUrl": None,
         })
+
+    def _binding_inputs(self, fn: FunctionInfo) -> dict[str, Any]:
+        """A durable client works on any trigger, as in Azure (activities, Event Grid, ...)."""
+        if fn.client_binding is None:
+            return {}
+        return {fn.client_binding["name"]: self.client_binding(fn)}
 
     # -- dispatch -------------------------------------------------------------------------------
 
@@ -235,10 +242,7 @@ class Server:
             headers += list(principal_headers(claims).items())
         body = await request.read()
         req = to_func_request(request.method, str(request.url), headers, body, params)
-        inputs: dict[str, Any] = {fn.trigger["name"]: req}
-        if fn.client_binding is not None:
-            inputs[fn.client_binding["name"]] = self.client_binding(fn)
-        inv = await self.rt.invoker.invoke(fn, inputs)
+        inv = await self.rt.invoker.invoke(fn, {fn.trigger["name"]: req})
         if inv.error is None:
             work = self.rt.eventgrid.fanout(fn, inv.outputs, self.rt.clock.now())
             if work:

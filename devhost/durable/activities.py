@@ -33,6 +33,7 @@ async def run_activity(runtime: Runtime, item: WorkItem) -> Batch:
     if state is None or state[0] in TERMINAL or state[1] != p["execution"]:
         return batch  # the orchestration moved on; a late result has nowhere to go
     name, task_id = p["name"], p["taskId"]
+    runtime.stats.activity_started(item.target, p["execution"], task_id, runtime.clock.now())
     if name == h.HTTP_ACTIVITY:
         result: dict[str, Any] = await _http_activity(p.get("http") or {}, task_id)
     else:

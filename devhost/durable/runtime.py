@@ -13,7 +13,7 @@ import json
 import logging
 import time
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from typing import Any
 
 from devhost.durable import history as h
@@ -29,6 +29,7 @@ from devhost.store import Batch, Instance, NewWork, Store, WorkItem
 
 log = logging.getLogger("devhost.runtime")
 MAX_EVENTS_PER_EPISODE = 100
+INLINE_REPLAY_EVENTS = 64
 
 
 class Stats:
@@ -36,6 +37,14 @@ class Stats:
 
     def __init__(self) -> None:
         self.samples: deque[tuple[float, str, str, float, str]] = deque(maxlen=50_000)
+        # (instance id, execution id, task id) -> host time the activity started running.
+        self.started: OrderedDict[tuple[str, str, int], float] = OrderedDict()
+
+    def activity_started(self, instance_id: str, execution_id: str, task_id: int,
+                         at: float) -> None:
+        self.started[(instance_id, execution_id, task_id)] = at
+        while len(self.started) > 50_000:
+            self.started.popitem(last=False)
 
     def add(self, kind: str, name: str, duration_ms: float, outcome: str) -> None:
         self.samples.append((time.time(), kind, name, duration_ms, outcome))
@@ -174,7 +183,10 @@ class Runtime:
             await self.commit(batch)
             return None
         runner = EpisodeRunner(fn.callable, inst, history, events, now)
-        ep = await self.invoker.run_replay(runner.run)
+        if len(history) + len(events) <= INLINE_REPLAY_EVENTS:
+            ep = runner.run()  # a short replay costs less than the hop to a thread
+        else:
+            ep = await self.invoker.run_replay(runner.run)
         duration = (time.perf_counter() - t0) * 1000
         await self._commit_episode(ep, history, batch, now)
         self.stats.add("orchestration", inst.name, duration, ep.outcome)

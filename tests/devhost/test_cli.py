@@ -67,3 +67,16 @@ def test_keys_command_prints_stable_keys(tmp_path: Path) -> None:
     assert first == second
     assert first["masterKey"] and first["functionKeys"]["default"]
     assert "durabletask_extension" in json.dumps(first)
+
+
+def test_environment_wins_over_local_settings(tmp_path: Path) -> None:
+    from devhost.testing import DevhostClient, DevhostProcess
+
+    sample = Path(__file__).parent / "apps" / "sample"
+    host = DevhostProcess(sample, tmp_path / "d", env={"SAMPLE_GREETING": "Hi"}).start()
+    try:
+        client = DevhostClient(host)
+        assert client.http("GET", "api/setting/SAMPLE_GREETING").text == "Hi"
+        assert client.http("GET", "api/setting/EG_TOPIC_KEY").text == "placeholder"
+    finally:
+        host.stop()

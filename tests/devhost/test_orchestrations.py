@@ -172,3 +172,8 @@ def test_sub_orchestration_retry_starts_fresh_children(devhost: DevhostClient,
     created = [e for e in status["historyEvents"]
                if e["EventType"].startswith("SubOrchestrationInstance")]
     assert [e["EventType"] for e in created].count("SubOrchestrationInstanceFailed") == 2
+
+
+def test_activities_can_use_a_durable_client(devhost: DevhostClient, uid: str) -> None:
+    assert devhost.wait(devhost.start("pinger", uid))["runtimeStatus"] == "Completed"
+    assert devhost.wait_entity("Counter", uid, lambda s: s == 11) == 11

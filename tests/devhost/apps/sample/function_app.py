@@ -321,3 +321,23 @@ async def client_ops(req: func.HttpRequest, client: df.DurableOrchestrationClien
     else:
         return func.HttpResponse(status_code=404)
     return func.HttpResponse(json.dumps({"result": result}), mimetype="application/json")
+
+
+@app.orchestration_trigger(context_name="context")
+def pinger(context: df.DurableOrchestrationContext):
+    """Asks an activity holding a durable client to signal an entity, then reads it."""
+    key = context.get_input()
+    yield context.call_activity("signal_from_activity", key)
+    return key
+
+
+@app.activity_trigger(input_name="key")
+@app.durable_client_input(client_name="client")
+async def signal_from_activity(key: str, client: df.DurableOrchestrationClient) -> str:
+    await client.signal_entity(df.EntityId("Counter", key), "add", 11)
+    return key
+
+
+@app.route(route="setting/{name}", methods=["GET"])
+def read_setting(req: func.HttpRequest) -> str:
+    return os.environ.get(req.route_params["name"], "<unset>")

@@ -107,7 +107,9 @@ class Server:
     # -- dispatch -------------------------------------------------------------------------------
 
     async def _rpc(self, request: web.Request) -> web.StreamResponse:
-        return await self.api.handle(request, request.match_info["tail"], self.durable_base)
+        # Route on the raw path: instance ids may hold encoded '/' or '%', decoded once there.
+        raw = request.rel_url.raw_path
+        return await self.api.handle(request, raw[len("/durabletask/"):], self.durable_base)
 
     async def _public(self, request: web.Request) -> web.StreamResponse:
         path = request.match_info["tail"]
@@ -135,7 +137,8 @@ class Server:
                            "key (code=...) that the check-status links carry")
         if self.monitor is not None and rest.lower().split("/")[0] == "monitor":
             return await self.monitor(request, rest[len("monitor"):].lstrip("/"))
-        return await self.api.handle(request, rest, self.durable_base)
+        raw = request.rel_url.raw_path[len(DURABLE_PREFIX) + 2:]
+        return await self.api.handle(request, raw, self.durable_base)
 
     async def _admin(self, request: web.Request, rest: str) -> web.StreamResponse:
         if rest.lower() == "host/status" and request.method == "GET":

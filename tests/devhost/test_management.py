@@ -187,3 +187,11 @@ def test_entity_listing_and_state(devhost: DevhostClient, uid: str) -> None:
 
 def test_unknown_route_is_404(devhost: DevhostClient) -> None:
     assert devhost.mgmt_call("GET", "nothing/here").status_code == 404
+
+
+def test_instance_ids_with_reserved_characters(devhost: DevhostClient, uid: str) -> None:
+    odd = f"{uid}%41 with space+plus"
+    assert devhost.start("hello_sequence", ["Odd"], odd) == odd
+    assert devhost.wait(odd)["output"] == ["Hello Odd!"]
+    assert devhost.status(f"{uid}A with space+plus") is None  # %41 is not decoded twice
+    assert devhost.purge(odd).status_code == 200

@@ -56,13 +56,23 @@ _executor_module.namedtuple = functools.lru_cache(maxsize=None)(collections.name
 _original_from_json = DurableOrchestrationContext.from_json.__func__  # type: ignore[attr-defined]
 
 
-def _recording_from_json(cls: type, json_string: str) -> DurableOrchestrationContext:
-    ctx = _original_from_json(cls, json_string)
+_PREPARED = "devhost:prepared-context"
+
+
+def _recording_from_json(cls: Any, json_string: str) -> DurableOrchestrationContext:
+    prepared = getattr(_replay, "prepared", None)
+    if json_string == _PREPARED and prepared is not None:
+        # The dict the SDK would get from json.loads(json.dumps(prepared)): devhost builds it
+        # from JSON-decoded history, so skipping the round trip changes no value.
+        ctx: DurableOrchestrationContext = cls(**prepared)
+    else:
+        ctx = _original_from_json(cls, json_string)
     _replay.context = ctx
     return ctx
 
 
-# Remember the context the SDK builds so log records emitted while it replays can be dropped.
+# Remember the context the SDK builds so log records emitted while it replays can be dropped,
+# and hand it the prepared context without encoding the whole history to JSON and back.
 DurableOrchestrationContext.from_json = classmethod(_recording_from_json)  # type: ignore[assignment]
 
 
@@ -104,10 +114,11 @@ def timer_tag(instance_id: str, execution_id: str, timer_id: int | str) -> str:
 def invoke_orchestrator(handle: Any, context: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     """Call the SDK's handle like the worker does; returns (state, error)."""
     try:
+        _replay.prepared = context
         try:
-            out = handle(context=func.OrchestrationContext(json.dumps(context)))
+            out = handle(context=func.OrchestrationContext(_PREPARED))
         finally:
-            _replay.context = None
+            _replay.context = _replay.prepared = None
     except Exception as exc:  # the SDK reports orchestrator failures by raising
         text = str(exc)
         if MARKER in text:

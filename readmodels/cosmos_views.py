@@ -1,0 +1,188 @@
+"""The Azure ``ViewStore``: Cosmos DB containers, one per view generation.
+
+Generation 1 of a view is the container named like the view (``order_details``); a rebuild's
+generation N is ``order_details__gN``. The active generations are one document in the small
+``view_catalog`` container, read at most every ``catalog_ttl`` seconds, so a switch reaches every
+instance within that time. Every query is parameterized and names its partition key in the SQL
+text (single-partition queries stay single-partition, and the emulator requires it); paging is
+keyset on ``sortKey``, never OFFSET.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from itertools import islice
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.cosmos import PartitionKey
+from azure.cosmos import exceptions as cosmos_errors
+
+from readmodels.views import (
+    CUSTOMER_ORDERS,
+    ORDER_DETAILS,
+    PARTITION_KEYS,
+    VIEWS,
+    DocumentExists,
+    ETagMismatch,
+    Stored,
+    UnknownView,
+    check_document,
+    check_view,
+)
+
+CATALOG = "view_catalog"
+CATALOG_ID = "generations"
+
+
+def container_name(view: str, generation: int) -> str:
+    if not isinstance(generation, int) or generation < 1:
+        raise UnknownView(f"generation {generation!r} is not a positive integer")
+    return check_view(view) if generation == 1 else f"{view}__g{generation}"
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    """The document without Cosmos DB's system properties (``_rid``, ``_etag``, ...)."""
+    return {key: value for key, value in item.items() if not key.startswith("_")}
+
+
+class CosmosViewStore:
+    def __init__(self, database: Any, catalog_ttl: float = 2.0) -> None:
+        self._db = database
+        self._ttl = catalog_ttl
+        self._lock = threading.Lock()
+        self._containers: dict[str, Any] = {}
+        self._active: tuple[float, dict[str, int]] | None = None
+        self._catalog = database.create_container_if_not_exists(
+            id=CATALOG, partition_key=PartitionKey(path="/id"))
+        for view in VIEWS:
+            self._container(view, 1, create=True)
+
+    def __repr__(self) -> str:
+        return f"CosmosViewStore({self._db.id!r})"
+
+    def _container(self, view: str, generation: int, create: bool = False) -> Any:
+        name = container_name(view, generation)
+        with self._lock:
+            known = self._containers.get(name)
+        if known is not None:
+            return known
+        if create:
+            container = self._db.create_container_if_not_exists(
+                id=name, partition_key=PartitionKey(path=f"/{PARTITION_KEYS[view]}"))
+        else:
+            container = self._db.get_container_client(name)
+        with self._lock:
+            self._containers[name] = container
+        return container
+
+    def _resolve(self, view: str, generation: int | None) -> Any:
+        return self._container(view, generation or self.generations()[check_view(view)])
+
+    def read(self, view: str, doc_id: str, partition: str,
+             generation: int | None = None) -> Stored | None:
+        try:
+            item = self._resolve(view, generation).read_item(item=doc_id,
+                                                             partition_key=partition)
+        except cosmos_errors.CosmosResourceNotFoundError:
+            return None
+        return Stored(_plain(item), str(item["_etag"]))
+
+    def create(self, view: str, doc: dict[str, Any], generation: int | None = None) -> str:
+        check_document(view, doc)
+        try:
+            item = self._resolve(view, generation).create_item(body=doc)
+        except cosmos_errors.CosmosResourceExistsError:
+            raise DocumentExists(f"{view}/{doc['id']} exists") from None
+        return str(item["_etag"])
+
+    def replace(self, view: str, doc: dict[str, Any], etag: str,
+                generation: int | None = None) -> str:
+        check_document(view, doc)
+        try:
+            item = self._resolve(view, generation).replace_item(
+                item=doc["id"], body=doc, etag=etag,
+                match_condition=MatchConditions.IfNotModified)
+        except (cosmos_errors.CosmosAccessConditionFailedError,
+                cosmos_errors.CosmosResourceNotFoundError):
+            raise ETagMismatch(f"{view}/{doc['id']} changed since it was read") from None
+        return str(item["_etag"])
+
+    def customer_orders(self, customer_id: str, *, status: str | None, limit: int,
+                        after: str | None, generation: int | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM c WHERE c.customerId = @customerId"
+        params: list[dict[str, Any]] = [{"name": "@customerId", "value": customer_id}]
+        if status is not None:
+            sql += " AND c.status = @status"
+            params.append({"name": "@status", "value": status})
+        if after is not None:
+            sql += " AND c.sortKey < @after"
+            params.append({"name": "@after", "value": after})
+        sql += " ORDER BY c.sortKey DESC"
+        items = self._resolve(CUSTOMER_ORDERS, generation).query_items(
+            query=sql, parameters=params, partition_key=customer_id, max_item_count=limit)
+        return [_plain(item) for item in islice(items, limit)]
+
+    def search_orders(self, *, id_prefix: str, name_part: str, tracking_number: str,
+                      limit: int, generation: int | None = None) -> list[dict[str, Any]]:
+        clauses, params = [], []
+        for clause, name, value in (("STARTSWITH(c.id, @prefix)", "@prefix", id_prefix),
+                                    ("CONTAINS(c.searchName, @name)", "@name", name_part),
+                                    ("c.trackingNumber = @tracking", "@tracking",
+                                     tracking_number)):
+            if value:
+                clauses.append(clause)
+                params.append({"name": name, "value": value})
+        if not clauses:
+            return []
+        sql = (f"SELECT * FROM c WHERE c.version >= 1 AND ({' OR '.join(clauses)}) "
+               "ORDER BY c.sortKey DESC")
+        items = self._resolve(ORDER_DETAILS, generation).query_items(
+            query=sql, parameters=params, enable_cross_partition_query=True,
+            max_item_count=limit)
+        return [_plain(item) for item in islice(items, limit)]
+
+    def scan(self, view: str, generation: int | None = None) -> Iterator[dict[str, Any]]:
+        for item in self._resolve(view, generation).read_all_items():
+            yield _plain(item)
+
+    def generations(self) -> dict[str, int]:
+        now = time.monotonic()
+        cached = self._active
+        if cached is not None and now - cached[0] < self._ttl:
+            return dict(cached[1])
+        # A query rather than a point read: before the first switch there is no catalog
+        # document, and the emulator answers a missing point read with 500 (retried by the SDK).
+        found = list(self._catalog.query_items(
+            query="SELECT * FROM c WHERE c.id = @id",
+            parameters=[{"name": "@id", "value": CATALOG_ID}], partition_key=CATALOG_ID))
+        active = {view: int((found[0] if found else {}).get(view, 1)) for view in VIEWS}
+        self._active = (now, active)
+        return dict(active)
+
+    def prepare(self, view: str, generation: int) -> None:
+        if self.generations()[check_view(view)] == generation:
+            raise UnknownView(f"generation {generation} of {view} is the active one")
+        self._delete_container(view, generation)
+        self._container(view, generation, create=True)
+
+    def switch(self, view: str, generation: int) -> None:
+        self._container(view, generation)  # validates the name
+        active = {**self.generations(), check_view(view): generation}
+        self._catalog.upsert_item(body={"id": CATALOG_ID, **active})
+        self._active = (time.monotonic(), active)
+
+    def drop(self, view: str, generation: int) -> None:
+        if self.generations()[check_view(view)] == generation:
+            raise UnknownView(f"generation {generation} of {view} is the active one")
+        self._delete_container(view, generation)
+
+    def _delete_container(self, view: str, generation: int) -> None:
+        name = container_name(view, generation)
+        with self._lock:
+            self._containers.pop(name, None)
+        with contextlib.suppress(cosmos_errors.CosmosResourceNotFoundError):
+            self._db.delete_container(name)

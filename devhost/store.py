@@ -225,8 +225,9 @@ class Store:
         # Histories are append-only and every write goes through here, so a cache of the
         # decoded events stays exact; it saves decoding the whole history on every episode.
         self._histories: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
-        self._queue: queue.SimpleQueue[tuple[Batch, asyncio.Future[list[int]]] | None] = \
+        self._queue: queue.SimpleQueue[list[tuple[Batch, asyncio.Future[list[int]]]] | None] = \
             queue.SimpleQueue()
+        self._pending: list[tuple[Batch, asyncio.Future[list[int]]]] = []
         self._writer: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -248,6 +249,7 @@ class Store:
 
     def close(self) -> None:
         if self._writer is not None:
+            self._flush()
             self._queue.put(None)
             self._writer.join()
             self._writer = None
@@ -284,15 +286,23 @@ class Store:
         """Queue a batch for the writer thread; the future resolves once it is committed."""
         assert self._loop is not None, "start_writer() first"
         fut: asyncio.Future[list[int]] = self._loop.create_future()
-        self._queue.put((batch, fut))
+        if not self._pending:
+            # One hand-off per loop iteration: waking the writer per batch costs more GIL
+            # switches than the writes themselves.
+            self._loop.call_soon(self._flush)
+        self._pending.append((batch, fut))
         return fut
+
+    def _flush(self) -> None:
+        items, self._pending = self._pending, []
+        self._queue.put(items)
 
     def _write_loop(self) -> None:
         while True:
             first = self._queue.get()
             if first is None:
                 return
-            items = [first]
+            items = list(first)
             while len(items) < 500:
                 try:
                     nxt = self._queue.get_nowait()
@@ -301,7 +311,7 @@ class Store:
                 if nxt is None:
                     self._queue.put(None)
                     break
-                items.append(nxt)
+                items.extend(nxt)
             results = self._write_group([b for b, _ in items])
             assert self._loop is not None
             self._loop.call_soon_threadsafe(self._resolve, items, results)

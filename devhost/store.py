@@ -429,6 +429,11 @@ class Store:
                            "target=? AND due<=? ORDER BY id LIMIT ?", (kind, target, now, limit))
         return [_work(r) for r in rows]
 
+    def outstanding_activities(self, target: str) -> int:
+        rows = self._query("SELECT COUNT(*) AS n FROM work INDEXED BY work_kind_target "
+                           "WHERE kind='activity' AND target=?", (target,))
+        return int(rows[0]["n"])
+
     def pending_work(self, target: str) -> list[WorkItem]:
         """All queued work for a target, due or not (the monitor's 'why is it waiting')."""
         return [_work(r) for r in self._query(

@@ -68,6 +68,8 @@ class Runtime:
         self._wake = asyncio.Event()
         self._stopping = False
         self._changed: dict[str, asyncio.Event] = {}
+        self._episode_ms: dict[str, float] = {}  # last episode's cost per instance
+        self._not_before: dict[str, float] = {}  # loop time a deferred instance may run again
 
     # -- dispatcher -----------------------------------------------------------------------------
 
@@ -91,6 +93,9 @@ class Runtime:
                 log.exception("dispatcher failed to take work; retrying")
             nxt = self.store.next_due()
             delay = 1.0 if nxt is None else min(1.0, max(0.0, nxt - self.clock.now()))
+            if self._not_before:
+                soonest = min(self._not_before.values()) - asyncio.get_running_loop().time()
+                delay = min(delay, max(0.0, soonest))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay or 0.001)
 
@@ -116,7 +121,8 @@ class Runtime:
         busy = self.busy["orch"]
         free = self.limits["orch"] - len(busy)
         if free > 0:
-            for target in self.store.due_orchestrations(now, busy, free):
+            waiting = self._deferred()
+            for target in self.store.due_orchestrations(now, busy | waiting, free):
                 busy.add(target)
                 self._spawn(self._orchestration(target))
         ebusy = self.busy["entity"]
@@ -132,6 +138,28 @@ class Runtime:
                 for item in self.store.due_work(kind, now, inflight, free):
                     inflight.add(item.id)
                     self._spawn(runner(item))
+
+    def _deferred(self) -> set[str]:
+        t = asyncio.get_running_loop().time()
+        for target in [k for k, v in self._not_before.items() if v <= t]:
+            del self._not_before[target]
+        return set(self._not_before)
+
+    def _defer(self, inst: Instance, msgs: list[WorkItem], now: float) -> bool:
+        """Let completions of a fan-out pile up when replaying the instance is expensive.
+
+        Every episode replays the whole history, so a fan-out of N activities whose results
+        each trigger an episode costs O(N^2). While more activities are outstanding than
+        results have arrived, wait up to twice the last episode's cost (at most 100 ms).
+        """
+        window = min(0.1, 2 * self._episode_ms.get(inst.instance_id, 0.0) / 1000)
+        if window < 0.002 or not inst.engine.get("started"):
+            return False
+        age = now - min(m.due for m in msgs)
+        if age >= window or self.store.outstanding_activities(inst.instance_id) <= len(msgs):
+            return False
+        self._not_before[inst.instance_id] = asyncio.get_running_loop().time() + window - age
+        return True
 
     def commit(self, batch: Batch) -> asyncio.Future[list[int]]:
         """Queue a batch for the writer; await the result before acting on what it wrote."""
@@ -170,6 +198,8 @@ class Runtime:
             batch.instances.append(inst)
             await self.commit(batch)
             return None
+        if msgs and not ctrl and self._defer(inst, msgs, now):
+            return None
         events, start = self._select(inst, msgs, batch)
         if not events and not (start and not inst.engine.get("started")):
             if ctrl or batch.done:
@@ -188,6 +218,7 @@ class Runtime:
         else:
             ep = await self.invoker.run_replay(runner.run)
         duration = (time.perf_counter() - t0) * 1000
+        self._episode_ms[target] = duration
         await self._commit_episode(ep, history, batch, now)
         self.stats.add("orchestration", inst.name, duration, ep.outcome)
         log.info(json.dumps({"event": "episode", "function": inst.name, "instanceId": target,
@@ -228,6 +259,7 @@ class Runtime:
         batch.cancel_tags += ep.cancel_tags
         if inst.terminal:
             batch.cancel_prefixes.append(timer_tag(inst.instance_id, inst.execution_id, ""))
+            self._episode_ms.pop(inst.instance_id, None)
         for child in ep.children:
             self._start_child(child, batch, now)
         await self.commit(batch)

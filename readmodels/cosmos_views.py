@@ -50,8 +50,12 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
 
 
 class CosmosViewStore:
-    def __init__(self, database: Any, catalog_ttl: float = 2.0) -> None:
+    def __init__(self, database: Any, catalog_ttl: float = 2.0, *,
+                 point_reads: bool = True) -> None:
+        """``point_reads=False`` reads by a single-partition query instead (about 3 RU, not
+        1): only for cosmosdb-server, which answers a missing point read with 500."""
         self._db = database
+        self._point_reads = point_reads
         self._ttl = catalog_ttl
         self._lock = threading.Lock()
         self._containers: dict[str, Any] = {}
@@ -84,12 +88,23 @@ class CosmosViewStore:
 
     def read(self, view: str, doc_id: str, partition: str,
              generation: int | None = None) -> Stored | None:
+        container = self._resolve(view, generation)
+        if not self._point_reads:
+            return self._query_read(container, view, doc_id, partition)
         try:
-            item = self._resolve(view, generation).read_item(item=doc_id,
-                                                             partition_key=partition)
+            item = container.read_item(item=doc_id, partition_key=partition)
         except cosmos_errors.CosmosResourceNotFoundError:
             return None
         return Stored(_plain(item), str(item["_etag"]))
+
+    @staticmethod
+    def _query_read(container: Any, view: str, doc_id: str, partition: str) -> Stored | None:
+        key = PARTITION_KEYS[view]
+        found = list(container.query_items(
+            query=f"SELECT * FROM c WHERE c.{key} = @pk AND c.id = @id",
+            parameters=[{"name": "@pk", "value": partition}, {"name": "@id", "value": doc_id}],
+            partition_key=partition))
+        return Stored(_plain(found[0]), str(found[0]["_etag"])) if found else None
 
     def create(self, view: str, doc: dict[str, Any], generation: int | None = None) -> str:
         check_document(view, doc)

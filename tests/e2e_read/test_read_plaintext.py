@@ -1,0 +1,37 @@
+"""After placing, reading (which fills the cache) and rebuilding nothing, the read side's SQLite
+files hold the sensitive fields only as ciphertext, while the owner reads them in plaintext."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from read_api import ReadApi, order_body
+
+
+def _bytes_of(folder: Path, stem: str) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(folder.glob(stem + "*")) if p.is_file())
+
+
+def test_views_and_cache_files_hold_no_plaintext(api: ReadApi, uid: str) -> None:
+    secrets = {"email": f"zoe.{uid}@secret.example", "phone": f"+49 {int(uid, 16) % 10**9}",
+               "name": f"Zoe Geheim {uid}", "street": f"Verborgene Gasse {uid}",
+               "city": f"Stadt{uid}", "postalCode": f"Z{uid[:8]}"}
+    zoe, sku = f"zoe-{uid}", f"SKU-{uid}"
+    api.run("POST", "customers", {"name": "Zoe", "email": secrets["email"],
+                                  "phone": secrets["phone"]}, zoe)
+    api.stock(sku)
+    body = order_body(sku)
+    body["shippingAddress"].update(name=secrets["name"], street=secrets["street"],
+                                   city=secrets["city"], postalCode=secrets["postalCode"])
+    order_id = api.run("POST", "orders", body, zoe)["orderId"]
+    shown = api.until(f"orders/{order_id}", zoe, "customer",
+                      lambda r: r.status_code == 200 and r.json()["customer"] is not None)
+    assert shown.json()["customer"]["phone"] == secrets["phone"]
+    assert api.get(f"orders/{order_id}", zoe).headers["x-cache"] == "hit"
+    api.get(f"customers/{zoe}/summary", zoe)
+
+    stored = _bytes_of(api.orders_data, "views.db") + _bytes_of(api.orders_data,
+                                                                 "query-cache.db")
+    assert b"enc:v1:" in stored
+    for field, value in secrets.items():
+        assert value.encode() not in stored, f"plaintext {field} in the read side's files"

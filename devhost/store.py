@@ -429,6 +429,13 @@ class Store:
                            "target=? AND due<=? ORDER BY id LIMIT ?", (kind, target, now, limit))
         return [_work(r) for r in rows]
 
+    def orchestration_work(self, target: str, now: float, limit: int) -> list[WorkItem]:
+        """Due control messages and events of one instance, oldest first."""
+        rows = self._query("SELECT * FROM work INDEXED BY work_target WHERE target=? AND "
+                           "kind IN ('ctrl','orch') "
+                           "AND due<=? ORDER BY id LIMIT ?", (target, now, limit))
+        return [_work(r) for r in rows]
+
     def outstanding_activities(self, target: str) -> int:
         rows = self._query("SELECT COUNT(*) AS n FROM work INDEXED BY work_kind_target "
                            "WHERE kind='activity' AND target=?", (target,))

@@ -62,10 +62,10 @@ class DurableClientOps:
                                    f"are the known orchestrator functions: {known}.")
         instance_id = instance_id or uuid.uuid4().hex
         check_instance_id(instance_id)
-        existing = self.store.instance(instance_id)
-        if existing is not None and existing.status in RUNNING:
+        existing = self.store.instance_state(instance_id)
+        if existing is not None and existing[0] in RUNNING:
             raise ClientError(409, f"An orchestration with instance ID '{instance_id}' already "
-                                   f"exists and is {existing.status}.")
+                                   f"exists and is {existing[0]}.")
         batch = Batch()
         self.rt.new_instance(batch, fn.durable_name or name, instance_id, input_json, self._now())
         await self.rt.commit(batch)

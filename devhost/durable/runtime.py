@@ -178,8 +178,9 @@ class Runtime:
 
     async def _episode(self, target: str) -> None:
         now = self.clock.now()
-        ctrl = self.store.work_for("ctrl", target, now)
-        msgs = self.store.work_for("orch", target, now, MAX_EVENTS_PER_EPISODE)
+        due = self.store.orchestration_work(target, now, MAX_EVENTS_PER_EPISODE)
+        ctrl = [m for m in due if m.kind == "ctrl"]
+        msgs = [m for m in due if m.kind == "orch"]
         inst = self.store.instance(target)
         batch = Batch(done=[m.id for m in ctrl])
         if inst is None:

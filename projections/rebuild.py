@@ -58,7 +58,7 @@ class RebuildReport:
     generations: dict[str, int] = field(default_factory=dict)
 
 
-def _replay(archive: EventArchive, out: TextIO) -> tuple[SqliteViewStore, int, int]:
+def replay_archive(archive: EventArchive, out: TextIO) -> tuple[SqliteViewStore, int, int]:
     memory = SqliteViewStore(":memory:")
     projector = Projector(memory, None)
     total = archive.count()
@@ -104,7 +104,7 @@ def rebuild(views: ViewStore, archive: EventArchive, cache: QueryCache | None,
     """Rebuild ``targets``; ``switch_delay`` is how long readers may cache the old pointer."""
     targets = [view for view in VIEWS if view in set(targets)]
     report = RebuildReport()
-    memory, report.events, position = _replay(archive, out)
+    memory, report.events, position = replay_archive(archive, out)
     active = views.generations()
     written: list[dict[str, Any]] = []
     for view in targets:

@@ -6,37 +6,14 @@ set small so staleness answers quickly (``MIN_VERSION_WAIT``).
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from read_api import ReadApi
+from read_api import ROOT, ReadApi, host_env
 
 from devhost.testing import DevhostClient, DevhostProcess
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def host_env(data: Path) -> dict[str, str]:
-    example = json.loads((ROOT / "local.settings.example.json").read_text())["Values"]
-    overrides = {
-        "ORDERS_DATA_DIR": str(data / "orders"),
-        "FIELD_KEYS_DIR": str(data / "keys"),
-        "ORDERS_TASK_HUB": "E2ERead",
-        "ORDERS_STORE": "embedded",
-        "MIN_VERSION_WAIT": "0.5s",
-        "QUERY_CACHE_TTL": "300s",
-    }
-    local = ROOT / "local.settings.json"
-    if local.exists():
-        values = json.loads(local.read_text()).get("Values", {})
-        clashes = sorted(k for k in overrides if k in values)
-        if clashes:
-            pytest.fail(f"local.settings.json sets {clashes}; devhost would let them override "
-                        "the test settings. Remove them and rerun.")
-    return {**example, **overrides}
 
 
 @pytest.fixture(scope="session")

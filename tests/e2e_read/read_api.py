@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from devhost.testing import DevhostClient
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def host_env(data: Path) -> dict[str, str]:
+    example = json.loads((ROOT / "local.settings.example.json").read_text())["Values"]
+    overrides = {
+        "ORDERS_DATA_DIR": str(data / "orders"),
+        "FIELD_KEYS_DIR": str(data / "keys"),
+        "ORDERS_TASK_HUB": "E2ERead",
+        "ORDERS_STORE": "embedded",
+        "MIN_VERSION_WAIT": "0.5s",
+        "QUERY_CACHE_TTL": "300s",
+    }
+    local = ROOT / "local.settings.json"
+    if local.exists():
+        values = json.loads(local.read_text()).get("Values", {})
+        clashes = sorted(k for k in overrides if k in values)
+        if clashes:
+            pytest.fail(f"local.settings.json sets {clashes}; devhost would let them override "
+                        "the test settings. Remove them and rerun.")
+    return {**example, **overrides}
+
 
 FINAL = ("succeeded", "failed")
 ROLES = {"customer": ("customer",), "support": ("support",), "admin": ("admin",),

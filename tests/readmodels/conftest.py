@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emulators import COSMOS_KEY, require_tools, start_azurite, start_cosmos
+from emulators import COSMOS_KEY, TTL, FakeClock, require_tools, start_azurite, start_cosmos
 
 from readmodels.event_archive import EventArchive
 from readmodels.query_cache import QueryCache
@@ -21,16 +21,6 @@ from readmodels.sqlite_archive import SqliteEventArchive
 from readmodels.sqlite_cache import SqliteQueryCache
 from readmodels.sqlite_views import SqliteViewStore
 from readmodels.views import ViewStore
-
-TTL = 60.0
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import TTL, FakeClock
+from emulators import TTL, FakeClock
 
 from readmodels.query_cache import MAX_BATCH_OPERATIONS, QueryCache, batches, table_key
 

@@ -1,0 +1,222 @@
+"""Read-side benchmark on devhost (not a test): query latency and projection lag.
+
+* query p50/p99 for a cache miss (the first read of each order) and a cache hit (the reads
+  after it), measured at the client over HTTP, so they include devhost's HTTP handling;
+* projection lag p50/p99 under a steady load of orders: from the event's time (``placedAt``)
+  until ``GET /api/orders/{id}`` first answers 200, polled every few milliseconds.
+
+Writes ``bench/results/query_bench.{json,md}``. Usage: ``python bench/query_bench.py [--orders N]
+[--rate R] [--seconds S]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from devhost.testing import DevhostClient, DevhostProcess  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+ADDRESS = {"name": "Bench", "street": "Street 1", "city": "City", "postalCode": "1",
+           "country": "DE"}
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))], 2)
+
+
+class Bench:
+    def __init__(self, client: DevhostClient) -> None:
+        self.client = client
+        self.auth = {"Authorization": f"Bearer {client.token('bench', ['customer'])}"}
+        staff = client.token("stock", ["fulfilment"])
+        self.staff = {"Authorization": f"Bearer {staff}"}
+
+    def command(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> str:
+        sent = self.client.http("POST", f"api/{path}", json=body, headers=headers)
+        assert sent.status_code == 202, sent.text
+        return str(sent.json().get("orderId", ""))
+
+    def settle(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> None:
+        """Run a set-up command to completion (polling its status with a deadline)."""
+        sent = self.client.http("POST", f"api/{path}", json=body, headers=headers)
+        location, deadline = sent.headers["Location"], time.monotonic() + 30
+        while time.monotonic() < deadline:
+            status = self.client.http("GET", location, headers=headers).json()["status"]
+            if status in ("succeeded", "failed"):
+                assert status == "succeeded", path
+                return
+            time.sleep(0.02)
+        raise RuntimeError(f"{path} did not finish")
+
+    def wait_visible(self, order_id: str, timeout: float = 30) -> float:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.client.http("GET", f"api/orders/{order_id}",
+                                headers=self.auth).status_code == 200:
+                return time.time()
+            time.sleep(0.003)
+        raise RuntimeError(f"order {order_id} never became visible")
+
+    def wait_summary(self, count: int, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self.client.http("GET", "api/customers/bench/summary", headers=self.auth)
+            if got.status_code == 200 and got.json()["orderCount"] >= count:
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"the summary never counted {count} orders")
+
+    def place(self) -> str:
+        return self.command("orders", {"currency": "EUR", "lines": [
+            {"sku": "BENCH", "quantity": 1, "unitPrice": 100}], "shippingAddress": ADDRESS},
+            self.auth)
+
+    def timed_get(self, order_id: str) -> tuple[float, str]:
+        start = time.perf_counter()
+        response = self.client.http("GET", f"api/orders/{order_id}", headers=self.auth)
+        elapsed = (time.perf_counter() - start) * 1000
+        assert response.status_code == 200, response.text
+        return elapsed, response.headers.get("x-cache", "")
+
+
+def query_latency(bench: Bench, orders: int) -> dict[str, Any]:
+    ids = [bench.place() for _ in range(orders)]
+    bench.wait_summary(orders)  # not through GET /orders/{id}: that would fill the cache
+    misses, hits = [], []
+    for order_id in ids:
+        elapsed, source = bench.timed_get(order_id)
+        (misses if source != "hit" else hits).append(elapsed)
+        for _ in range(5):
+            elapsed, source = bench.timed_get(order_id)
+            (hits if source == "hit" else misses).append(elapsed)
+    return {"miss_ms_p50": percentile(misses, 50), "miss_ms_p99": percentile(misses, 99),
+            "hit_ms_p50": percentile(hits, 50), "hit_ms_p99": percentile(hits, 99),
+            "misses": len(misses), "hits": len(hits)}
+
+
+def projection_lag(bench: Bench, rate: float, seconds: float) -> dict[str, Any]:
+    """Orders go in at a steady rate; one watcher polls the pending ones round-robin, so the
+    measurement itself adds little load (many pollers would steal the host's two cores)."""
+    pending: dict[str, None] = {}
+    visible: dict[str, float] = {}
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set() or pending:
+            with lock:
+                ids = list(pending)
+            for order_id in ids:
+                got = bench.client.http("GET", f"api/orders/{order_id}", headers=bench.auth)
+                if got.status_code == 200:
+                    visible[order_id] = time.time()
+                    placed = got.json()["placedAt"].replace("Z", "+00:00")
+                    visible[order_id] -= datetime.fromisoformat(placed).timestamp()
+                    with lock:
+                        pending.pop(order_id, None)
+            time.sleep(0.002)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    start = time.monotonic()
+    for index in range(int(rate * seconds)):
+        time.sleep(max(0.0, start + index / rate - time.monotonic()))
+        order_id = bench.place()
+        with lock:
+            pending[order_id] = None
+    done.set()
+    watcher.join(timeout=60)
+    lags = [lag * 1000 for lag in visible.values()]
+    return {"lag_ms_p50": percentile(lags, 50), "lag_ms_p99": percentile(lags, 99),
+            "orders": len(lags), "rate_per_s": rate}
+
+
+def fold_lag(bench: Bench, rate: float, seconds: float) -> dict[str, Any]:
+    """Projection alone: synthetic OrderPlaced events published into devhost's Event Grid (the
+    delivery path the write side's output binding uses), stamped with the time of publishing."""
+    from contracts.events import Event, to_event_grid
+    from contracts.order_events import OrderPlaced
+    from contracts.values import OrderLine, ShippingAddress
+    from contracts.wire import format_timestamp
+
+    master = bench.client.keys.master_key
+    address = ShippingAddress("enc:x", "enc:x", "enc:x", "enc:x", "DE")
+    lags = []
+    start = time.monotonic()
+    for index in range(int(rate * seconds)):
+        time.sleep(max(0.0, start + index / rate - time.monotonic()))
+        order_id = f"fold-{index}-{int(time.time() * 1000)}"
+        sent_at = time.time()
+        event = Event.create(OrderPlaced("bench", "EUR", (OrderLine("BENCH", 1, 100),), 100,
+                                         address), aggregate_id=order_id, version=1,
+                             occurred_at=format_timestamp(datetime.now().astimezone()),
+                             actor="bench")
+        posted = bench.client.http("POST", "admin/functions/project_views",
+                                   headers={"x-functions-key": master},
+                                   json={"input": json.dumps(to_event_grid(event))})
+        assert posted.status_code == 202, posted.text
+        lags.append((bench.wait_visible(order_id) - sent_at) * 1000)
+    return {"lag_ms_p50": percentile(lags, 50), "lag_ms_p99": percentile(lags, 99),
+            "orders": len(lags), "rate_per_s": rate}
+
+
+def markdown(result: dict[str, Any]) -> str:
+    q, lag, fold = result["queries"], result["lag"], result["fold"]
+    return "\n".join([
+        "# Read-side benchmark (devhost, embedded stores)", "",
+        f"Machine: {result['machine']}. Client-side timings over HTTP.", "",
+        "| measure | p50 | p99 | target p99 |", "|---|---|---|---|",
+        f"| query, cache hit | {q['hit_ms_p50']} ms | {q['hit_ms_p99']} ms | 5 ms |",
+        f"| query, cache miss | {q['miss_ms_p50']} ms | {q['miss_ms_p99']} ms | 20 ms |",
+        f"| end-to-end lag at {lag['rate_per_s']} orders/s | {lag['lag_ms_p50']} ms | "
+        f"{lag['lag_ms_p99']} ms | (seeds: 2 s) |",
+        f"| projection only (delivery to view) at {fold['rate_per_s']} events/s | "
+        f"{fold['lag_ms_p50']} ms | {fold['lag_ms_p99']} ms | 100 ms |", "",
+        "End-to-end lag runs from the event's own time (stamped by the place_order "
+        "orchestration before the Order entity, the publish activity and the delivery run) "
+        "to the first 200 from GET /api/orders/{id}; the projection-only lag runs from "
+        "publishing into devhost's Event Grid to that 200.", "",
+        f"{q['misses']} misses, {q['hits']} hits; {lag['orders']} orders for the lag.", ""])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=100)
+    parser.add_argument("--rate", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    data = Path(tempfile.mkdtemp(prefix="query-bench-"))
+    env = {**json.loads((ROOT / "local.settings.example.json").read_text())["Values"],
+           "ORDERS_DATA_DIR": str(data / "orders"), "FIELD_KEYS_DIR": str(data / "keys"),
+           "DEFAULT_CREDIT_LIMIT": str(10**12), "DEVHOST_LOG_LEVEL": "WARNING"}
+    host = DevhostProcess(ROOT, data / "devhost", env=env).start()
+    try:
+        bench = Bench(DevhostClient(host))
+        bench.settle("customers", {"name": "Bench", "email": "bench@example.com"}, bench.auth)
+        bench.settle("products/BENCH/stock", {"delta": 1_000_000}, bench.staff)
+        result = {"machine": "2 cores", "queries": query_latency(bench, args.orders),
+                  "lag": projection_lag(bench, args.rate, args.seconds),
+                  "fold": fold_lag(bench, args.rate, args.seconds)}
+    finally:
+        host.stop()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "query_bench.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / "query_bench.md").write_text(markdown(result))
+    print(markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

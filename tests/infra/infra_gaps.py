@@ -17,10 +17,6 @@ KNOWN_GAPS: dict[str, str] = {
         "CosmosClient and TableServiceClient when COSMOS_KEY / TABLES_CONNECTION_STRING are "
         "unset (read side: app_settings.py, readmodels/cosmos_client.py, factory.py)"
     ),
-    # FIELD_KEY_PROVIDER=keyvault imports these (api/edge_crypto.py, security/keys.py) but
-    # requirements.txt, what Azure installs, does not list them.
-    "requirements:azure-identity": "add azure-identity to requirements.txt (lead)",
-    "requirements:azure-keyvault-secrets": "add azure-keyvault-secrets to requirements.txt (lead)",
 }
 
 

@@ -5,6 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHECKOV_STAMP := .venv-checkov/.installed
+NPM_STAMP := tools/node_modules/.installed
+# Domain, security and read-model code is held to mypy --strict.
+STRICT := entities security contracts readmodels projections/fold.py projections/projector.py \
+	projections/rebuild.py
 
 .PHONY: run test lint typecheck bench infra-check clean
 
@@ -19,29 +23,35 @@ $(CHECKOV_STAMP): tools/setup-checkov.sh
 	PY=$(PY) tools/setup-checkov.sh
 	touch $@
 
+# The npm emulators (Azurite, cosmosdb-server) for the read side's contract tests, from the lockfile.
+$(NPM_STAMP): tools/package.json tools/package-lock.json
+	npm ci --prefix tools --no-audit --no-fund
+	touch $@
+
 local.settings.json: local.settings.example.json
 	test -f $@ || cp $< $@
 
 run: $(STAMP) local.settings.json
 	$(BIN)/python -m devhost start --app . --port 7071
 
-test: $(STAMP) $(CHECKOV_STAMP)
+test: $(STAMP) $(CHECKOV_STAMP) $(NPM_STAMP)
 	bash tools/install-browser.sh
 	$(BIN)/ruff check .
-	$(BIN)/mypy --strict entities security contracts
+	$(BIN)/mypy --strict $(STRICT)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict entities security contracts
+	$(BIN)/mypy --strict $(STRICT)
 
 infra-check: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/python -m pytest -q tests/infra
 
 bench: $(STAMP)
 	$(BIN)/python bench/devhost_bench.py
+	$(BIN)/python bench/query_bench.py
 
 clean:
-	rm -rf $(VENV) .venv-checkov .devhost .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov .devhost .pytest_cache .mypy_cache .ruff_cache tools/node_modules

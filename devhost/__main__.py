@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     k = sub.add_parser("keys", help="print the function, master and system keys")
     k.add_argument("--data", type=Path, default=Path(".devhost"))
 
+    m = sub.add_parser("metrics", help="show a running host's metrics as a table")
+    m.add_argument("--url", default="http://127.0.0.1:7071", help="the host's base URL")
+    m.add_argument("--data", type=Path, default=Path(".devhost"))
+    m.add_argument("--filter", default="", help="only metrics whose name contains this")
+
     d = sub.add_parser("deadletters", help="list or replay dead-lettered Event Grid events")
     d.add_argument("action", choices=["list", "replay"])
     d.add_argument("--data", type=Path, default=Path(".devhost"))
@@ -55,8 +60,11 @@ def _start(args: argparse.Namespace) -> int:
     from devhost.eventgrid import Chaos
     from devhost.host import StartOptions, serve, setup_logging
     from devhost.loader import AppLoadError, load_app
+    from devhost.metrics import install_meter_provider
 
     setup_logging()
+    # Before the app's import, so its meters and the host's share one registry.
+    install_meter_provider(args.app.resolve().name)
     try:
         app = load_app(args.app)
     except AppLoadError as exc:
@@ -111,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
         roles = [r.strip() for r in args.roles.split(",") if r.strip()]
         print(TokenIssuer(args.data.resolve()).mint(args.sub, roles, name=args.name, ttl=args.ttl))
         return 0
+    if args.command == "metrics":
+        from devhost.metrics_table import print_metrics
+
+        return print_metrics(args.url, load_or_create_keys(args.data.resolve()).master_key,
+                             args.filter)
     if args.command == "keys":
         keys = load_or_create_keys(args.data.resolve())
         print(json.dumps(keys.to_json(), indent=2))

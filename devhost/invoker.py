@@ -28,6 +28,9 @@ from devhost.loader import FunctionInfo
 log = logging.getLogger("devhost.invocations")
 
 
+_KINDS = {"httpTrigger": "http", "activityTrigger": "activity", "eventGridTrigger": "eventgrid"}
+
+
 class InvocationContext(func.Context):
     """The `context: func.Context` argument, as the worker builds it."""
 
@@ -98,6 +101,8 @@ class Invoker:
         self.replay_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="devhost-replay")
         # Values for non-trigger input bindings (the durable client), set by the server.
         self.binding_inputs: Callable[[FunctionInfo], dict[str, Any]] = lambda info: {}
+        # Called with (kind, function, duration ms, outcome) after each invocation.
+        self.on_invocation: Callable[[str, str, float, str], None] = lambda *a: None
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -134,6 +139,9 @@ class Invoker:
             inv.error = exc
         inv.duration_ms = (time.perf_counter() - start) * 1000
         log_invocation(inv, instance_id)
+        self.on_invocation(_KINDS.get(info.trigger_type, info.trigger_type),
+                           info.durable_name or info.name, inv.duration_ms,
+                           "failed" if inv.error else "succeeded")
         return inv
 
 

@@ -29,6 +29,7 @@ from devhost.eventgrid import normalize_topic_events
 from devhost.httpconv import UnencodableResponse, from_func_response, to_func_request
 from devhost.keys import HostKeys, authorize, presented_key
 from devhost.loader import FunctionInfo, LoadedApp
+from devhost.metrics import prometheus_text
 from devhost.routes import RouteNotFound, RouteTable
 from devhost.store import Batch
 
@@ -147,6 +148,10 @@ class Server:
                                       "functions": [f.name for f in self.app.functions]})
         if not self._key_ok(request, "admin"):
             return problem(401, "Unauthorized", "admin routes need the master key")
+        if rest.lower() == "metrics" and request.method == "GET":
+            return web.Response(body=prometheus_text(),
+                                content_type="text/plain", charset="utf-8",
+                                headers={"X-Content-Format": "prometheus 0.0.4"})
         if rest.lower() == "devhost/clock" and request.method == "POST":
             return await self._advance_clock(request)
         if rest.lower().startswith("functions/") and request.method == "POST":

@@ -51,8 +51,6 @@ async def _user_activity(runtime: Runtime, name: str, payload: str | None, task_
     value = (None if payload is None else
              ActivityTriggerConverter.decode(meta.Datum(payload, "string"), trigger_metadata={}))
     inv = await runtime.invoker.invoke(fn, {fn.trigger["name"]: value}, item.target)
-    runtime.stats.add("activity", fn.durable_name or name, inv.duration_ms,
-                      "failed" if inv.error else "succeeded")
     if inv.error is None:
         try:
             encoded = ActivityTriggerConverter.encode(inv.value, expected_type=None).value

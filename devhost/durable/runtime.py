@@ -13,7 +13,6 @@ import json
 import logging
 import time
 import uuid
-from collections import OrderedDict, deque
 from typing import Any
 
 from devhost.durable import history as h
@@ -25,29 +24,12 @@ from devhost.durable.rewind import rewind
 from devhost.eventgrid import EventGrid
 from devhost.invoker import Invoker
 from devhost.loader import LoadedApp
+from devhost.metrics import Stats
 from devhost.store import Batch, Instance, NewWork, Store, WorkItem
 
 log = logging.getLogger("devhost.runtime")
 MAX_EVENTS_PER_EPISODE = 100
 INLINE_REPLAY_EVENTS = 64
-
-
-class Stats:
-    """Recent completions for the monitor's health view (in memory, last hour)."""
-
-    def __init__(self) -> None:
-        self.samples: deque[tuple[float, str, str, float, str]] = deque(maxlen=50_000)
-        # (instance id, execution id, task id) -> host time the activity started running.
-        self.started: OrderedDict[tuple[str, str, int], float] = OrderedDict()
-
-    def activity_started(self, instance_id: str, execution_id: str, task_id: int,
-                         at: float) -> None:
-        self.started[(instance_id, execution_id, task_id)] = at
-        while len(self.started) > 50_000:
-            self.started.popitem(last=False)
-
-    def add(self, kind: str, name: str, duration_ms: float, outcome: str) -> None:
-        self.samples.append((time.time(), kind, name, duration_ms, outcome))
 
 
 class Runtime:
@@ -59,6 +41,8 @@ class Runtime:
         self.clock = clock
         self.eventgrid = eventgrid
         self.stats = Stats()
+        self.stats.watch_backlog(lambda: store.work_counts(clock.now()))
+        invoker.on_invocation = self.stats.add
         cfg = app.config
         self.limits = {"orch": cfg.max_orchestrators, "activity": cfg.max_activities,
                        "entity": cfg.max_entities, "eventgrid": cfg.max_activities}
@@ -349,6 +333,9 @@ class Runtime:
 
     async def _delivery(self, item: WorkItem) -> None:
         try:
-            await self.commit(await self.eventgrid.deliver(item, self.clock.now()))
+            batch = await self.eventgrid.deliver(item, self.clock.now())
+            for function, _, _, outcome, _ in batch.deliveries:
+                self.stats.delivery(function, outcome)
+            await self.commit(batch)
         finally:
             self.inflight["eventgrid"].discard(item.id)

@@ -80,3 +80,27 @@ def test_environment_wins_over_local_settings(tmp_path: Path) -> None:
         assert client.http("GET", "api/setting/EG_TOPIC_KEY").text == "placeholder"
     finally:
         host.stop()
+
+
+def test_metrics_endpoint_and_command_report_what_ran(tmp_path: Path) -> None:
+    from devhost.testing import DevhostClient, DevhostProcess
+
+    sample = Path(__file__).parent / "apps" / "sample"
+    host = DevhostProcess(sample, tmp_path / "d").start()
+    try:
+        client = DevhostClient(host)
+        assert client.http("GET", "admin/metrics").status_code == 401
+        client.wait(client.start("hello_sequence", ["M"]))
+        r = client.http("GET", "admin/metrics", headers={"x-functions-key":
+                                                         client.keys.master_key})
+        assert r.status_code == 200
+        assert ('devhost_function_runs_total{function="say_hello",kind="activity",'
+                in r.text.replace('otel_scope_name="devhost",', ""))
+        table = run("metrics", "--url", host.url, "--data", str(host.data_dir),
+                    "--filter", "function_runs")
+        assert table.returncode == 0
+        line = next(x for x in table.stdout.splitlines()
+                    if "function=hello_sequence" in x and "outcome=completed" in x)
+        assert line.split()[-1] == "1"
+    finally:
+        host.stop()

@@ -85,7 +85,8 @@ def _start(args: argparse.Namespace) -> int:
 
 
 def _deadletters(args: argparse.Namespace) -> int:
-    from devhost.store import Batch, NewWork, Store
+    from devhost.records import Batch, NewWork
+    from devhost.store import Store
 
     store = Store(args.data / "devhost.db")
     rows = store.deadletters()

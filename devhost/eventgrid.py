@@ -20,7 +20,7 @@ from azure.functions.eventgrid import EventGridEventInConverter
 
 from devhost.invoker import event_grid_events
 from devhost.loader import FunctionInfo, LoadedApp
-from devhost.store import Batch, NewWork, WorkItem
+from devhost.records import Batch, NewWork, WorkItem
 
 if TYPE_CHECKING:
     from devhost.invoker import Invoker

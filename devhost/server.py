@@ -30,8 +30,8 @@ from devhost.httpconv import UnencodableResponse, from_func_response, to_func_re
 from devhost.keys import HostKeys, authorize, presented_key
 from devhost.loader import FunctionInfo, LoadedApp
 from devhost.metrics import prometheus_text
+from devhost.records import Batch
 from devhost.routes import RouteNotFound, RouteTable
-from devhost.store import Batch
 
 log = logging.getLogger("devhost.server")
 DURABLE_PREFIX = "runtime/webhooks/durabletask"

@@ -11,7 +11,7 @@ from azure.functions import meta
 from azure.functions.durable_functions import ActivityTriggerConverter
 
 from devhost.durable import history as h
-from devhost.store import TERMINAL, Batch, NewWork, WorkItem
+from devhost.records import TERMINAL, Batch, NewWork, WorkItem
 
 if TYPE_CHECKING:
     from devhost.durable.runtime import Runtime

@@ -13,7 +13,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from devhost.durable.replay import entity_scheduler_id
-from devhost.store import Batch, Instance, NewWork
+from devhost.records import Batch, Instance, NewWork
 
 if TYPE_CHECKING:
     from devhost.durable.runtime import Runtime

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from devhost.store import Batch, Store
+from devhost.records import Batch
+from devhost.store import Store
 
 _KEY = "clock_offset"
 

@@ -10,7 +10,7 @@ import azure.functions as func
 
 from devhost.durable import history as h
 from devhost.invoker import Invocation, log_invocation
-from devhost.store import Batch, NewWork, WorkItem
+from devhost.records import Batch, NewWork, WorkItem
 
 if TYPE_CHECKING:
     from devhost.durable.runtime import Runtime

@@ -24,7 +24,7 @@ import dateutil.parser
 from azure.durable_functions.models import DurableOrchestrationContext
 
 from devhost.durable import history as h
-from devhost.store import Instance, NewWork
+from devhost.records import Instance, NewWork
 
 MARKER = "\n\n$OutOfProcData$:"
 _replay = threading.local()

@@ -13,7 +13,7 @@ from typing import Any
 
 from devhost.durable import history as h
 from devhost.durable.replay import timer_tag
-from devhost.store import Batch, Instance, NewWork
+from devhost.records import Batch, Instance, NewWork
 
 _FAILURES = (h.TASK_FAILED, h.SUB_FAILED)
 _SCHEDULING = (h.TASK_SCHEDULED, h.SUB_CREATED, h.TIMER_CREATED, h.EVENT_SENT)

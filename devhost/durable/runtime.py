@@ -25,7 +25,8 @@ from devhost.eventgrid import EventGrid
 from devhost.invoker import Invoker
 from devhost.loader import LoadedApp
 from devhost.metrics import Stats
-from devhost.store import Batch, Instance, NewWork, Store, WorkItem
+from devhost.records import Batch, Instance, NewWork, WorkItem
+from devhost.store import Store
 
 log = logging.getLogger("devhost.runtime")
 MAX_EVENTS_PER_EPISODE = 100

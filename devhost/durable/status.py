@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from devhost.durable import history as h
-from devhost.store import Instance
+from devhost.records import Instance
 
 _COMPLETIONS = {h.TASK_COMPLETED, h.TASK_FAILED, h.SUB_COMPLETED, h.SUB_FAILED}
 _SCHEDULED = {h.TASK_SCHEDULED, h.SUB_CREATED}

@@ -8,7 +8,8 @@ from typing import Any
 
 from devhost.durable.history import status_time
 from devhost.monitor.util import BadRequest, decode_token, encode_token, int_arg
-from devhost.store import Instance, Store
+from devhost.records import Instance
+from devhost.store import Store
 
 STATUSES = ("Pending", "Running", "Suspended", "Completed", "Failed", "Terminated",
             "ContinuedAsNew", "Canceled")

@@ -7,7 +7,7 @@ from typing import Any
 
 from devhost.durable import history as h
 from devhost.monitor.util import event_time, payload
-from devhost.store import Instance
+from devhost.records import Instance
 
 _DONE = {h.TASK_COMPLETED: "completed", h.TASK_FAILED: "failed",
          h.SUB_COMPLETED: "completed", h.SUB_FAILED: "failed"}

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from devhost.durable.entities import split_entity_id
 from devhost.durable.history import status_time
 from devhost.monitor.util import NotFound, decode_token, encode_token, int_arg, payload
-from devhost.store import Batch
+from devhost.records import Batch
 
 if TYPE_CHECKING:
     from devhost.server import Server

@@ -14,7 +14,8 @@ from typing import Any
 
 from devhost.durable import history as h
 from devhost.monitor.util import event_time, payload
-from devhost.store import Instance, Store, WorkItem
+from devhost.records import Instance, WorkItem
+from devhost.store import Store
 
 QUEUE_SCAN = 10_000
 

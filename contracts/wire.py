@@ -8,6 +8,7 @@ payload fails at the boundary, with the dotted path of the offending field in th
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ class WireFormatError(ValueError):
     """A JSON payload does not match its contract (missing field, wrong type)."""
 
 
+@functools.cache
 def camel(name: str) -> str:
     """``postal_code`` -> ``postalCode``."""
     head, *rest = name.split("_")
@@ -48,7 +50,7 @@ def from_wire(cls: type[T], data: object, where: str = "") -> T:
         raise TypeError(f"{cls!r} is not a dataclass")
     if not isinstance(data, Mapping):
         raise WireFormatError(f"{where}: expected an object")
-    hints = get_type_hints(cls)
+    hints = _hints(cls)
     kwargs: dict[str, Any] = {}
     for field in dataclasses.fields(cls):
         if not field.init:
@@ -61,6 +63,12 @@ def from_wire(cls: type[T], data: object, where: str = "") -> T:
             continue
         kwargs[field.name] = _convert(hints[field.name], data[key], f"{where}.{key}")
     return cls(**kwargs)
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """Resolved field types; resolving them means evaluating annotations, so once per class."""
+    return get_type_hints(cls)
 
 
 def _convert(hint: Any, value: object, where: str) -> Any:

@@ -13,6 +13,7 @@ import json
 import re
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -73,6 +74,9 @@ def _safe(value: object) -> bool:
     return isinstance(value, str) and _SAFE_TEXT.fullmatch(value) is not None
 
 
+_VERIFIED_CACHE = 4096
+
+
 class TokenIssuer:
     """Mints and verifies devhost bearer tokens with a per-data-dir signing secret."""
 
@@ -82,6 +86,9 @@ class TokenIssuer:
         )
         self._secret = secret.strip().encode("utf-8")
         self._clock = clock
+        # A token's signature and claims never change, so a verified token is remembered (its
+        # expiry is still checked on every use): clients send the same token on every request.
+        self._verified: OrderedDict[str, Claims] = OrderedDict()
 
     def __repr__(self) -> str:
         return "TokenIssuer(secret=***)"
@@ -112,6 +119,20 @@ class TokenIssuer:
 
     def verify(self, token: str) -> Claims:
         """The claims of a valid token, or ``InvalidToken`` saying why not."""
+        known = self._verified.get(token)
+        if known is not None:
+            if known.expires_at.timestamp() <= self._clock():
+                del self._verified[token]
+                raise InvalidToken("token expired")
+            self._verified.move_to_end(token)
+            return known
+        claims = self._decode(token)
+        self._verified[token] = claims
+        if len(self._verified) > _VERIFIED_CACHE:
+            self._verified.popitem(last=False)
+        return claims
+
+    def _decode(self, token: str) -> Claims:
         try:
             payload = jwt.decode(
                 token,

@@ -33,22 +33,26 @@ _replay = threading.local()
 # Two host-side speed-ups that leave every value the SDK computes unchanged (the profile in
 # durable-protocol.md names both): the SDK parses every history timestamp with dateutil on
 # every episode (half of all replay time), and builds a new namedtuple class per episode.
-_DEVHOST_STAMP = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{6})Z")
+_DEVHOST_STAMP = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{6}))?Z")
 _STAMP_TZ = dateutil.parser.parse("2000-01-01T00:00:00.000000Z").tzinfo  # what dateutil gives
 
 
 @functools.lru_cache(maxsize=65536)
 def parse_history_time(text: str) -> dt.datetime:
-    """dateutil's result for a history timestamp; devhost's own format skips the tokenizer."""
+    """dateutil's result for a timestamp; devhost's own formats skip the tokenizer."""
     m = _DEVHOST_STAMP.fullmatch(text)
     if m is None:
         return dateutil.parser.parse(text)  # type: ignore[no-any-return]
-    return dt.datetime(*map(int, m.groups()), tzinfo=_STAMP_TZ)
+    return dt.datetime(*(int(g or 0) for g in m.groups()), tzinfo=_STAMP_TZ)
 
 
 _history_event_module: Any = importlib.import_module(
     "azure.durable_functions.models.history.HistoryEvent")
 _history_event_module.dt_parse = parse_history_time
+# The durable client parses status times (`createdTime`, ...) the same way.
+_status_module: Any = importlib.import_module(
+    "azure.durable_functions.models.DurableOrchestrationStatus")
+_status_module.dt_parse = parse_history_time
 _executor_module: Any = importlib.import_module(
     "azure.durable_functions.models.TaskOrchestrationExecutor")
 _executor_module.namedtuple = functools.lru_cache(maxsize=None)(collections.namedtuple)

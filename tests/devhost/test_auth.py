@@ -261,3 +261,14 @@ class TestHeaderHygiene:
     )
     def test_bearer_token(self, value: str | None, token: str | None) -> None:
         assert bearer_token(value) == token
+
+
+def test_a_remembered_token_still_expires(tmp_path: Path) -> None:
+    now = [1_000_000.0]
+    issuer = TokenIssuer(tmp_path, clock=lambda: now[0])
+    token = issuer.mint("alice", ["customer"], ttl=60)
+    assert issuer.verify(token).sub == "alice"
+    assert issuer.verify(token).sub == "alice"  # served from the cache of verified tokens
+    now[0] += 61
+    with pytest.raises(InvalidToken, match="token expired"):
+        issuer.verify(token)

@@ -6,7 +6,7 @@ import dateutil.parser
 from hypothesis import given
 from hypothesis import strategies as st
 
-from devhost.durable.history import timestamp
+from devhost.durable.history import status_time, timestamp
 from devhost.durable.replay import parse_history_time
 
 instants = st.datetimes(min_value=dt.datetime(1970, 1, 2), max_value=dt.datetime(2200, 1, 1))
@@ -19,6 +19,13 @@ def test_devhost_timestamps_parse_exactly_like_dateutil(value: dt.datetime) -> N
     assert fast == slow
     assert fast.utcoffset() == slow.utcoffset()
     assert type(fast.tzinfo) is type(slow.tzinfo)
+
+
+@given(instants)
+def test_status_times_parse_exactly_like_dateutil(value: dt.datetime) -> None:
+    text = status_time(value.replace(tzinfo=dt.UTC).timestamp())
+    fast, slow = parse_history_time(text), dateutil.parser.parse(text)
+    assert fast == slow and type(fast.tzinfo) is type(slow.tzinfo)
 
 
 def test_other_formats_fall_back_to_dateutil() -> None:

@@ -49,6 +49,12 @@ class AppSettings:
     cosmos_database: str = "orders"
     cosmos_verify_tls: bool = True
     tables_connection_string: str | None = None
+    # Observability (issue 7): Azure Monitor only when the connection string is set; health
+    # probes' deadline and how long a health report is reused.
+    applicationinsights_connection_string: str | None = None
+    applicationinsights_authentication_string: str | None = None
+    health_probe_timeout: timedelta = timedelta(seconds=2)
+    health_cache_ttl: timedelta = timedelta(seconds=5)
 
 
 def _choice(
@@ -131,6 +137,7 @@ def load_settings(env: Mapping[str, str]) -> AppSettings:
         max_order_total=_int(env, "MAX_ORDER_TOTAL", 10_000_000, 1, 10**15),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024, 1024, 1024 * 1024),
         **_read_side(env),
+        **_observability(env),
     )
 
 
@@ -162,6 +169,26 @@ def _read_side(env: Mapping[str, str]) -> _ReadSide:
         if missing:
             raise SettingsError(f"ORDERS_STORE=azure needs {', '.join(missing)}")
     return read
+
+
+class _Observability(TypedDict):
+    applicationinsights_connection_string: str | None
+    applicationinsights_authentication_string: str | None
+    health_probe_timeout: timedelta
+    health_cache_ttl: timedelta
+
+
+def _observability(env: Mapping[str, str]) -> _Observability:
+    """Telemetry export (Azure sets the standard Application Insights settings) and health."""
+    return {
+        "applicationinsights_connection_string":
+            env.get("APPLICATIONINSIGHTS_CONNECTION_STRING") or None,
+        "applicationinsights_authentication_string":
+            env.get("APPLICATIONINSIGHTS_AUTHENTICATION_STRING") or None,
+        "health_probe_timeout": parse_duration(env.get("HEALTH_PROBE_TIMEOUT", "2s"),
+                                               "HEALTH_PROBE_TIMEOUT"),
+        "health_cache_ttl": parse_duration(env.get("HEALTH_CACHE_TTL", "5s"), "HEALTH_CACHE_TTL"),
+    }
 
 
 @lru_cache(maxsize=1)

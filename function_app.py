@@ -1,12 +1,14 @@
-"""Composition root: the Durable Functions app and the blueprints it serves. Nothing else."""
+"""Composition root: the Durable Functions app and the blueprints it serves, and telemetry export
+in Azure (only with APPLICATIONINSIGHTS_CONNECTION_STRING; devhost installs its own provider)."""
 
 import azure.durable_functions as df
 import azure.functions as func
 
 from activities import publish_events
-from api import commands, openapi, queries, status
+from api import commands, health, openapi, queries, status
 from app_settings import get_settings
 from entities import triggers
+from observability import azure_monitor
 from orchestrators import (
     cancel_order,
     change_address,
@@ -18,13 +20,16 @@ from orchestrators import (
 )
 from projections import triggers as projections
 
-get_settings()  # a missing or malformed app setting stops the app at start-up, with its name
+settings = get_settings()  # a missing or malformed setting stops the app at start-up, named
+azure_monitor.configure(settings.applicationinsights_connection_string,
+                        settings.applicationinsights_authentication_string)
 
 app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 for module in (
     commands,
     status,
     openapi,
+    health,
     triggers,
     place_order,
     ship_order,

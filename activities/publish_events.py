@@ -15,6 +15,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from contracts.events import Event, to_event_grid
+from observability.events import publishing
 from readmodels.factory import event_archive
 
 bp = df.Blueprint()
@@ -40,7 +41,8 @@ def to_output_event(message: dict[str, Any]) -> func.EventGridOutputEvent:
 def publish_events(
     events: list[dict[str, Any]], outbox: func.Out[list[func.EventGridOutputEvent]]
 ) -> int:
-    messages = [to_event_grid(Event.from_dict(event)) for event in events]
-    added = event_archive().append(messages)
-    outbox.set([to_output_event(message) for message in messages])
+    with publishing(events) as with_correlation:
+        messages = [with_correlation(to_event_grid(Event.from_dict(event))) for event in events]
+        added = event_archive().append(messages)
+        outbox.set([to_output_event(message) for message in messages])
     return added

@@ -17,6 +17,7 @@ from api.http import authenticate, guarded, read_json_object
 from api.schemas import Field
 from api.submission import Submission, submit
 from app_settings import get_settings
+from observability.edge import observe_command
 
 bp = df.Blueprint()
 Client: TypeAlias = df.DurableOrchestrationClient
@@ -24,7 +25,8 @@ Plan = Callable[[Any, dict[str, Any], dict[str, str]], Awaitable[Submission] | S
 
 
 async def _handle(
-    req: func.HttpRequest, client: Client, schema: dict[str, Field], plan: Plan
+    req: func.HttpRequest, client: Client, schema: dict[str, Field], plan: Plan,
+    command_type: str,
 ) -> func.HttpResponse:
     async def run() -> func.HttpResponse:
         settings = get_settings()
@@ -34,7 +36,7 @@ async def _handle(
         submission = await planned if isinstance(planned, Awaitable) else planned
         return await submit(client, req, principal, submission)
 
-    return await guarded(run)
+    return await observe_command(req, command_type, lambda: guarded(run))
 
 
 def _order_plan(client: Client, action: str) -> Plan:
@@ -45,46 +47,54 @@ def _order_plan(client: Client, action: str) -> Plan:
 @bp.route(route="customers", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 async def api_register_customer(req: func.HttpRequest, client: Client) -> func.HttpResponse:
-    return await _handle(req, client, schemas.REGISTER_CUSTOMER, plans.register_customer)
+    return await _handle(req, client, schemas.REGISTER_CUSTOMER, plans.register_customer,
+                         "RegisterCustomer")
 
 
 @bp.route(route="customers/{customerId}/credit-limit", methods=["PUT"])
 @bp.durable_client_input(client_name="client")
 async def api_set_credit_limit(req: func.HttpRequest, client: Client) -> func.HttpResponse:
-    return await _handle(req, client, schemas.SET_CREDIT_LIMIT, plans.set_credit_limit)
+    return await _handle(req, client, schemas.SET_CREDIT_LIMIT, plans.set_credit_limit,
+                         "SetCreditLimit")
 
 
 @bp.route(route="products/{sku}/stock", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 async def api_adjust_stock(req: func.HttpRequest, client: Client) -> func.HttpResponse:
-    return await _handle(req, client, schemas.ADJUST_STOCK, plans.adjust_stock)
+    return await _handle(req, client, schemas.ADJUST_STOCK, plans.adjust_stock,
+                         "AdjustStock")
 
 
 @bp.route(route="orders", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 async def api_place_order(req: func.HttpRequest, client: Client) -> func.HttpResponse:
-    return await _handle(req, client, schemas.PLACE_ORDER, plans.place_order)
+    return await _handle(req, client, schemas.PLACE_ORDER, plans.place_order,
+                         "PlaceOrder")
 
 
 @bp.route(route="orders/{orderId}/ship", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 async def api_ship_order(req: func.HttpRequest, client: Client) -> func.HttpResponse:
-    return await _handle(req, client, schemas.SHIP_ORDER, _order_plan(client, "ship"))
+    return await _handle(req, client, schemas.SHIP_ORDER, _order_plan(client, "ship"),
+                         "ShipOrder")
 
 
 @bp.route(route="orders/{orderId}/deliver", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 async def api_deliver_order(req: func.HttpRequest, client: Client) -> func.HttpResponse:
-    return await _handle(req, client, schemas.DELIVER_ORDER, _order_plan(client, "deliver"))
+    return await _handle(req, client, schemas.DELIVER_ORDER, _order_plan(client, "deliver"),
+                         "DeliverOrder")
 
 
 @bp.route(route="orders/{orderId}/cancel", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 async def api_cancel_order(req: func.HttpRequest, client: Client) -> func.HttpResponse:
-    return await _handle(req, client, schemas.CANCEL_ORDER, _order_plan(client, "cancel"))
+    return await _handle(req, client, schemas.CANCEL_ORDER, _order_plan(client, "cancel"),
+                         "CancelOrder")
 
 
 @bp.route(route="orders/{orderId}/address", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 async def api_change_address(req: func.HttpRequest, client: Client) -> func.HttpResponse:
-    return await _handle(req, client, schemas.CHANGE_ADDRESS, _order_plan(client, "address"))
+    return await _handle(req, client, schemas.CHANGE_ADDRESS, _order_plan(client, "address"),
+                         "ChangeAddress")

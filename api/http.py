@@ -7,7 +7,6 @@ schema (400), then authorization (403/404), which may depend on the body.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,10 +15,11 @@ import azure.functions as func
 from api.problems import ApiError, problem_response
 from app_settings import AppSettings
 from entities.errors import DomainError
+from observability.logs import get_logger
 from security.principal import CLIENT_PRINCIPAL_HEADER, Principal, PrincipalError
 from security.principal import parse_client_principal as _parse
 
-log = logging.getLogger("orders.api")
+log = get_logger("orders.api")
 
 
 def json_response(

@@ -17,6 +17,7 @@ from api.problems import ApiError
 from api.schemas import ID, SKU, check_route_id
 from api.submission import Submission
 from app_settings import get_settings
+from observability import correlation
 from orchestrators import names
 from security import policy
 from security.policy import Access
@@ -103,7 +104,8 @@ def place_order(principal: Principal, body: dict[str, Any], route: dict[str, str
         }
 
     async def watch_deadline(client: Client) -> None:
-        watch = {"orderId": order_id, "deadlineSeconds": deadline}
+        watch = {"orderId": order_id, "deadlineSeconds": deadline,
+                 "correlationId": correlation.current_id()}
         await client.start_new(names.FULFILMENT_DEADLINE,
                                names.deadline_instance_id(order_id), watch)
 

@@ -30,6 +30,7 @@ from api.view_render import (
     render_summary,
 )
 from app_settings import get_settings
+from observability.edge import observe_query
 from projections.projector import customer_scope, order_scope
 from readmodels.factory import query_cache, view_store
 from readmodels.views import CUSTOMER_SUMMARY, ORDER_DETAILS
@@ -196,25 +197,26 @@ def check_id_like(text: str) -> bool:
 # -- routes --------------------------------------------------------------------------------
 
 async def _serve(handler: Callable[[func.HttpRequest], func.HttpResponse],
-                 req: func.HttpRequest) -> func.HttpResponse:
-    return await guarded(lambda: asyncio.to_thread(handler, req))
+                 req: func.HttpRequest, route: str) -> func.HttpResponse:
+    return await observe_query(req, route,
+                               lambda: guarded(lambda: asyncio.to_thread(handler, req)))
 
 
 @bp.route(route="orders/{orderId}", methods=["GET"])
 async def api_get_order(req: func.HttpRequest) -> func.HttpResponse:
-    return await _serve(get_order, req)
+    return await _serve(get_order, req, "order")
 
 
 @bp.route(route="customers/{customerId}/orders", methods=["GET"])
 async def api_list_customer_orders(req: func.HttpRequest) -> func.HttpResponse:
-    return await _serve(list_orders, req)
+    return await _serve(list_orders, req, "customer_orders")
 
 
 @bp.route(route="customers/{customerId}/summary", methods=["GET"])
 async def api_customer_summary(req: func.HttpRequest) -> func.HttpResponse:
-    return await _serve(get_summary, req)
+    return await _serve(get_summary, req, "customer_summary")
 
 
 @bp.route(route="orders", methods=["GET"])
 async def api_search_orders(req: func.HttpRequest) -> func.HttpResponse:
-    return await _serve(search_orders, req)
+    return await _serve(search_orders, req, "search")

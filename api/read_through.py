@@ -7,7 +7,6 @@ because a fold invalidates the cache only after it wrote the view.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,9 +17,10 @@ import azure.functions as func
 from api.http import json_response
 from api.problems import ApiError
 from app_settings import get_settings
+from observability.logs import get_logger
 from readmodels.query_cache import CacheLookup, QueryCache
 
-log = logging.getLogger("orders.api")
+log = get_logger("orders.api")
 POLL_SECONDS = 0.02
 Loader = Callable[[], dict[str, Any] | None]
 

@@ -18,6 +18,7 @@ from api.http import authenticate, guarded, json_response
 from api.problems import ApiError
 from app_settings import get_settings
 from contracts.wire import format_timestamp
+from observability.edge import observe_query
 from security import policy
 
 bp = df.Blueprint()
@@ -84,4 +85,4 @@ async def _status(req: func.HttpRequest, client: df.DurableOrchestrationClient) 
 async def api_command_status(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
-    return await guarded(lambda: _status(req, client))
+    return await observe_query(req, "command_status", lambda: guarded(lambda: _status(req, client)))

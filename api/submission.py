@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import azure.durable_functions as df
@@ -22,9 +22,12 @@ import azure.functions as func
 
 from api.http import json_response
 from api.problems import ApiError
+from contracts.wire import format_timestamp
+from observability import correlation
+from observability.logs import get_logger
 from security.principal import Principal
 
-log = logging.getLogger("orders.api")
+log = get_logger("orders.api")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _KEY = re.compile(r"[\x20-\x7e]{1,128}")
 
@@ -95,6 +98,8 @@ def _same_command(stored: Any, principal: Principal, print_: str) -> dict[str, s
             "IdempotencyKeyReused",
             "This Idempotency-Key was already used for a different request.",
         )
+    # A retried request answers with the command it found, so it echoes that command's id.
+    correlation.bind(correlationId=stored.get("correlationId"))
     return dict(stored.get("subject") or {})
 
 
@@ -106,6 +111,7 @@ async def submit(
 ) -> func.HttpResponse:
     key = idempotency_key(req)
     command_id = command_id_for(principal, key)
+    correlation.bind(instanceId=command_id, commandId=command_id, **submission.subject)
     print_ = fingerprint(submission.command_type, submission.sent)
     if key is not None:
         stored = await stored_input(client, command_id)
@@ -118,6 +124,9 @@ async def submit(
         "fingerprint": print_,
         "subject": submission.subject,
         "command": submission.build(command_id),
+        # Observability (additive): the request's correlation id and when the edge accepted it.
+        "correlationId": correlation.current_id(),
+        "acceptedAt": format_timestamp(datetime.now(UTC)),
     }
     try:
         await client.start_new(submission.orchestrator, command_id, envelope)

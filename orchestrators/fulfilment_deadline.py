@@ -39,7 +39,8 @@ def fulfilment_deadline(context: df.DurableOrchestrationContext) -> Steps:
     hint = context.wait_for_external_event(ORDER_CLOSED_EVENT)
     winner = yield context.task_any([timer, hint])
     if winner == timer:
-        outcome = yield context.call_sub_orchestrator(CANCEL_ORDER, _cancellation(order_id))
+        outcome = yield context.call_sub_orchestrator(
+            CANCEL_ORDER, _cancellation(order_id, watch.get("correlationId")))
         return {"orderId": order_id, "deadline": "passed", "cancellation": outcome}
     timer.cancel()
     for _ in range(RECHECKS):
@@ -55,7 +56,8 @@ def _is_closed(context: df.DurableOrchestrationContext, order_id: str) -> Steps:
     return isinstance(state, dict) and state.get("status") in ("shipped", "delivered", "cancelled")
 
 
-def _cancellation(order_id: str) -> dict[str, Any]:
+def _cancellation(order_id: str, correlation_id: str | None) -> dict[str, Any]:
+    """The cancel command, under the correlation id of the order's placement."""
     command_id = f"{DEADLINE_REASON}:{order_id}"
     return {
         "commandId": command_id,
@@ -63,4 +65,5 @@ def _cancellation(order_id: str) -> dict[str, Any]:
         "issuer": FULFILMENT_DEADLINE_PRINCIPAL.to_dict(),
         "subject": {"orderId": order_id},
         "command": {"commandId": command_id, "orderId": order_id, "reason": DEADLINE_REASON},
+        "correlationId": correlation_id,
     }

@@ -14,6 +14,8 @@ import azure.durable_functions as df
 
 from contracts.wire import format_timestamp
 from entities.errors import DomainError
+from observability import durable
+from observability.events import stamp as stamp_events
 
 ORDER = "Order"
 CUSTOMER = "Customer"
@@ -33,6 +35,9 @@ class Saga:
     context: df.DurableOrchestrationContext
     envelope: dict[str, Any]
     events: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        durable.observe_start(self.context, self.envelope)
 
     @property
     def command(self) -> dict[str, Any]:
@@ -75,26 +80,28 @@ class Saga:
 
     def publish(self) -> Steps:
         if self.events:
-            events, self.events = self.events, []
-            yield self.context.call_activity_with_retry(PUBLISH_EVENTS, PUBLISH_RETRY, events)
+            batch, self.events = self.events, []
+            batch = stamp_events(batch, durable.correlation_id_of(self.envelope),
+                                 self.context.instance_id)
+            yield self.context.call_activity_with_retry(PUBLISH_EVENTS, PUBLISH_RETRY, batch)
 
     def succeeded(self, response: dict[str, Any], **result: Any) -> dict[str, Any]:
         version = response["result"]["version"]
-        return {
+        return durable.observe_end(self.context, self.envelope, {
             "status": "succeeded",
             "type": self.envelope["type"],
             **self.envelope.get("subject", {}),
             "version": version,
             "result": {**self.envelope.get("subject", {}), "version": version, **result},
-        }
+        })
 
     def failed(self, error: DomainError) -> dict[str, Any]:
-        return {
+        return durable.observe_end(self.context, self.envelope, {
             "status": "failed",
             "type": self.envelope["type"],
             **self.envelope.get("subject", {}),
             "error": {"code": error.code, "message": error.message},
-        }
+        })
 
 
 def ignore_refusal(response: Any) -> bool:

@@ -11,13 +11,14 @@ write, so no interleaving leaves an order without its customer.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from contracts.events import EVENT_PAYLOADS, Event, from_event_grid
 from contracts.payload import CUSTOMERS_STREAM, ORDERS_STREAM
+from observability.logs import get_logger
+from observability.projection import view_written
 from projections import fold
 from readmodels.query_cache import QueryCache
 from readmodels.views import (
@@ -30,7 +31,7 @@ from readmodels.views import (
     ViewStore,
 )
 
-log = logging.getLogger("orders.projections")
+log = get_logger("orders.projections")
 Doc = dict[str, Any]
 MAX_ATTEMPTS = 50
 PROFILE_EVENTS = {"Orders.CustomerRegistered", "Orders.CreditLimitChanged"}
@@ -143,6 +144,7 @@ class Projector:
                     self._views.create(view, updated, generation)
                 else:
                     self._views.replace(view, updated, stored.etag, generation)
+                view_written(view)
                 return updated
             except (DocumentExists, ETagMismatch):
                 time.sleep(min(0.001 * 2 ** attempt, 0.05))

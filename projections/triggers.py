@@ -15,6 +15,7 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
+from observability.projection import observe_fold
 from projections.projector import Projector
 from readmodels.factory import query_cache, view_store
 
@@ -39,4 +40,6 @@ def as_message(event: func.EventGridEvent) -> dict[str, Any]:
 
 @bp.event_grid_trigger(arg_name="event")
 def project_views(event: func.EventGridEvent) -> None:
-    projector().handle(as_message(event))
+    message = as_message(event)
+    with observe_fold(message):
+        projector().handle(message)

@@ -11,8 +11,9 @@ Use it from any app's tests:
         iid = devhost.start("hello_sequence", ["Tokyo"])
         assert devhost.wait(iid)["output"] == ["Hello Tokyo!"]
 
-The `devhost` fixture starts one host per test session on a free port with a fresh data folder
-and stops it at the end. `DevhostProcess` can also be used directly (kill and restart tests).
+The `devhost` fixture starts a host on a free port with a fresh data folder the first time a
+test asks for it, shares it with every test that serves the same app and settings, and stops it
+at the end of the session. `DevhostProcess` can also be used directly (kill and restart tests).
 """
 
 from __future__ import annotations
@@ -268,11 +269,27 @@ def devhost_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def _devhost_hosts() -> Iterator[dict[tuple[str, tuple[tuple[str, str], ...]], DevhostClient]]:
+    """Hosts started this session, one per app folder and settings; all stopped at the end."""
+    hosts: dict[tuple[str, tuple[tuple[str, str], ...]], DevhostClient] = {}
+    yield hosts
+    for client in hosts.values():
+        client.host.stop()
+
+
+@pytest.fixture
 def devhost(devhost_app_dir: Path, devhost_env: dict[str, str],
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevhostClient]:
-    host = DevhostProcess(devhost_app_dir, tmp_path_factory.mktemp("devhost-data"),
-                          env=devhost_env).start()
-    try:
-        yield DevhostClient(host)
-    finally:
-        host.stop()
+            _devhost_hosts: dict[tuple[str, tuple[tuple[str, str], ...]], DevhostClient],
+            tmp_path_factory: pytest.TempPathFactory) -> DevhostClient:
+    """A client for a host serving `devhost_app_dir` with `devhost_env`.
+
+    The host starts on first use and serves every test that asks for the same app and
+    settings, so folders that override `devhost_app_dir` each get their own host.
+    """
+    key = (str(devhost_app_dir.resolve()), tuple(sorted(devhost_env.items())))
+    client = _devhost_hosts.get(key)
+    if client is None:
+        host = DevhostProcess(devhost_app_dir, tmp_path_factory.mktemp("devhost-data"),
+                              env=devhost_env).start()
+        client = _devhost_hosts[key] = DevhostClient(host)
+    return client

@@ -20,7 +20,7 @@ import secrets
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -220,7 +220,9 @@ class KeyVaultKeyProvider:
     Values are base64 of 32 random bytes. The newest version is cached for ``current_ttl``
     seconds so a rotation reaches every instance soon; a specific version never changes, so it
     is cached for the life of the process (``forget`` drops it, e.g. after an erasure).
-    ``azure-keyvault-secrets`` is imported only when an instance is built.
+    ``azure-keyvault-secrets`` is imported only when an instance is built; ``client_options``
+    are passed to its ``SecretClient`` (transport and retry settings, a CA bundle as
+    ``connection_verify``, ``verify_challenge_resource``).
     """
 
     def __init__(
@@ -231,12 +233,14 @@ class KeyVaultKeyProvider:
         *,
         current_ttl: float = 300.0,
         client: Any = None,
+        client_options: Mapping[str, Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if client is None:
             from azure.keyvault.secrets import SecretClient
 
-            client = SecretClient(vault_url=vault_url, credential=credential)
+            client = SecretClient(vault_url=vault_url, credential=credential,
+                                  **dict(client_options or {}))
         if secret_name_prefix and not KEY_NAME_PATTERN.fullmatch(secret_name_prefix):
             raise ValueError("the secret name prefix may hold only A-Z a-z 0-9 -")
         self._client = client

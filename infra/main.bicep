@@ -93,6 +93,9 @@ param fulfilmentDeadline string = '72h'
 
 param defaultCurrency string = 'EUR'
 
+@description('E-mail address for alert notifications (modules/alerts.bicep); empty = alerts without notifications.')
+param alertEmail string = ''
+
 param tags object = {}
 
 var prefix = '${appName}-${environmentName}'
@@ -124,6 +127,18 @@ module monitoring 'modules/monitoring.bicep' = {
     location: location
     tags: allTags
     retentionInDays: logRetentionDays
+  }
+}
+
+// The seeds' alert thresholds and the operations workbook, over the app's OpenTelemetry metrics.
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    prefix: prefix
+    location: location
+    tags: allTags
+    workspaceId: monitoring.outputs.workspaceId
+    alertEmail: alertEmail
   }
 }
 

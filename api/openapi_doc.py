@@ -72,6 +72,16 @@ def _paths() -> dict[str, Any]:
         "/api/customers/{customerId}/summary": _query(
             "A customer's summary", "the customer, support, admin",
             [_path("customerId"), _q("minVersion", "integer")]),
+        "/api/health": {"get": {
+            "summary": "Whether the dependencies answer",
+            "description": "Anonymous: only the overall status. Support and admin: each "
+                           "dependency (viewStore, queryCache, eventArchive, keyProvider) with "
+                           "status and latencyMs.",
+            "responses": {
+                "200": {"description": "Every dependency answers", "content": {
+                    "application/json": {"schema": {"type": "object"}}}},
+                "503": {"description": "A dependency does not answer", "content": {
+                    "application/json": {"schema": {"type": "object"}}}}}}},
     }
 
 

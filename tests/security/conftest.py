@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from azure.core.credentials import AccessToken
-from keyvault_server import FakeKeyVault, make_tls_files
-
-TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
-
-
-class StaticTokenCredential:
-    """A ``TokenCredential`` that issues one fixed token and records what it was asked for.
-
-    It stands where ``DefaultAzureCredential`` stands in production: the SDK's challenge policy
-    asks it for a token for the scope and tenant the vault's 401 challenge named.
-    """
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-        self.requests: list[tuple[tuple[str, ...], str | None]] = []
-
-    def get_token(self, *scopes: str, claims: str | None = None, tenant_id: str | None = None,
-                  enable_cae: bool = False, **kwargs: Any) -> AccessToken:
-        self.requests.append((scopes, tenant_id))
-        return AccessToken(self.token, int(time.time()) + 3600)
-
-    def __repr__(self) -> str:
-        return "StaticTokenCredential()"
+from keyvault_server import TENANT_ID, FakeKeyVault, StaticTokenCredential, make_tls_files
 
 
 @pytest.fixture(scope="session")

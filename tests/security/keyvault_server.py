@@ -17,6 +17,7 @@ Implemented as Key Vault answers them (REST API 7.x / 2025+, JSON shapes include
 The server keeps every request it saw (method, path, whether it was authorized) so tests can
 count round trips. It never logs request bodies or secret values. TLS uses a throwaway CA and a
 server certificate for ``127.0.0.1``/``localhost`` made by ``make_tls_files``.
+``StaticTokenCredential`` is the client side's credential: it issues the token the server accepts.
 """
 
 from __future__ import annotations
@@ -35,10 +36,34 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from azure.core.credentials import AccessToken
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+
+
+class StaticTokenCredential:
+    """A ``TokenCredential`` that issues one fixed token and records what it was asked for.
+
+    It stands where ``DefaultAzureCredential`` stands in production: the SDK's challenge policy
+    asks it for a token for the scope and tenant the vault's 401 challenge named.
+    """
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.requests: list[tuple[tuple[str, ...], str | None]] = []
+
+    def get_token(self, *scopes: str, claims: str | None = None, tenant_id: str | None = None,
+                  enable_cae: bool = False, **kwargs: Any) -> AccessToken:
+        self.requests.append((scopes, tenant_id))
+        return AccessToken(self.token, int(time.time()) + 3600)
+
+    def __repr__(self) -> str:
+        return "StaticTokenCredential()"
+
 
 SECRET_NAME = re.compile(r"[0-9A-Za-z-]{1,127}")
 RESOURCE = "https://vault.azure.net"

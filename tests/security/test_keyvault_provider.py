@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
 from azure.keyvault.secrets import SecretClient
-from conftest import TENANT_ID, StaticTokenCredential
-from keyvault_server import FakeKeyVault
+from keyvault_server import TENANT_ID, FakeKeyVault, StaticTokenCredential
 
 from security.crypto import MASK, DecryptionFailed, Envelope, FieldCipher, field_aad
 from security.keys import KeyNotFound, KeyStoreError, KeyVaultKeyProvider, customer_key_name

@@ -4,7 +4,7 @@ in Azure (only with APPLICATIONINSIGHTS_CONNECTION_STRING; devhost installs its 
 import azure.durable_functions as df
 import azure.functions as func
 
-from activities import publish_events
+from activities import deadline_watch, publish_events
 from api import commands, health, openapi, queries, status
 from app_settings import get_settings
 from entities import triggers
@@ -39,6 +39,7 @@ for module in (
     single_entity,
     fulfilment_deadline,
     publish_events,
+    deadline_watch,
     queries,
     projections,
 ):

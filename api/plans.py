@@ -16,8 +16,6 @@ from api.order_access import order_for_command, require_role
 from api.problems import ApiError
 from api.schemas import ID, SKU, check_route_id
 from api.submission import Submission
-from app_settings import get_settings
-from observability import correlation
 from orchestrators import names
 from security import policy
 from security.policy import Access
@@ -90,7 +88,6 @@ def place_order(principal: Principal, body: dict[str, Any], route: dict[str, str
     if len(set(skus)) != len(skus):
         raise _invalid("lines", "must not repeat a SKU; put each SKU on one line")
     order_id = body.get("orderId") or "ord-" + uuid.uuid4().hex[:24]
-    deadline = get_settings().fulfilment_deadline.total_seconds()
 
     def build(command_id: str) -> dict[str, Any]:
         return {
@@ -103,22 +100,9 @@ def place_order(principal: Principal, body: dict[str, Any], route: dict[str, str
             **_optional(body, "expectedVersion"),
         }
 
-    async def watch_deadline(client: Client) -> None:
-        watch = {"orderId": order_id, "deadlineSeconds": deadline,
-                 "correlationId": correlation.current_id()}
-        await client.start_new(names.FULFILMENT_DEADLINE,
-                               names.deadline_instance_id(order_id), watch)
-
+    # place_order starts the order's fulfilment-deadline watch itself, once the order is placed.
     return Submission("PlaceOrder", names.PLACE_ORDER, {"orderId": order_id}, {"body": body},
-                      build, [watch_deadline])
-
-
-def _closing_hint(order_id: str) -> Any:
-    async def hint(client: Client) -> None:
-        await client.raise_event(names.deadline_instance_id(order_id),
-                                 names.ORDER_CLOSED_EVENT, {"orderId": order_id})
-
-    return hint
+                      build)
 
 
 async def order_command(
@@ -136,12 +120,10 @@ async def order_command(
         fields["shippingAddress"] = seal_address(
             order_id, str(state["customerId"]), body["shippingAddress"]
         )
-    hooks = [_closing_hint(order_id)] if action in ("ship", "cancel") else []
     return Submission(
         spec["type"], spec["orchestrator"], {"orderId": order_id},
         {"route": order_id, "body": body},
         lambda command_id: {"commandId": command_id, "orderId": order_id, **fields},
-        hooks,
     )
 
 

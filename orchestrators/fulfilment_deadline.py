@@ -1,8 +1,9 @@
 """``fulfilment_deadline``: cancel an order that has not shipped when its deadline passes.
 
-One instance per order (``deadline-{orderId}``), started with the order. A durable timer runs
-to the deadline; an ``OrderClosed`` event (sent when a shipment or cancellation is accepted)
-ends it early once the order has really left ``placed``. The event is only a hint: the command
+One instance per order (``deadline-{orderId}``), started by ``place_order`` once the order is
+placed. A durable timer runs to the deadline; an ``OrderClosed`` event (raised by ``ship_order``
+and ``cancel_order`` once the order accepted them) ends it early once the order has really left
+``placed``. The event is only a hint: the command
 that sent it may still be running or may fail, so the order is checked a few times and, if it is
 still open, the watch starts over with the same deadline (continue-as-new drops stale events).
 At the deadline the cancellation runs as the system principal; the Order entity refuses it if

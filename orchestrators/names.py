@@ -12,6 +12,8 @@ SET_CREDIT_LIMIT = "set_credit_limit"
 ADJUST_STOCK = "adjust_stock"
 FULFILMENT_DEADLINE = "fulfilment_deadline"
 ORDER_CLOSED_EVENT = "OrderClosed"
+START_DEADLINE_WATCH = "start_deadline_watch"
+NOTIFY_DEADLINE = "notify_deadline"
 
 
 def deadline_instance_id(order_id: str) -> str:

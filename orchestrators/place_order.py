@@ -1,4 +1,5 @@
-"""``place_order``: reserve credit and stock per line, place the order, publish its events.
+"""``place_order``: reserve credit and stock per line, place the order, start its fulfilment
+deadline watch, publish its events.
 
 A refusal at any step undoes what this run reserved (stock and credit) and the command ends
 failed with the refusing step's code and message. Only reservations this run created are
@@ -12,6 +13,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from entities.errors import DomainError
+from orchestrators.deadline_hints import start_watch
 from orchestrators.steps import CUSTOMER, INVENTORY, ORDER, Saga, Steps
 
 bp = df.Blueprint()
@@ -56,6 +58,7 @@ def _place(saga: Saga, held: dict[str, list[str]]) -> Steps:
     if refusal is not None:
         raise refusal
     placed = yield from saga.run(ORDER, order_id, "command", saga.command_input())
+    yield from start_watch(saga, order_id)
     yield from saga.publish()
     summary = placed["summary"]
     return saga.succeeded(

@@ -12,6 +12,7 @@ import requests
 from devhost.testing import DevhostClient
 
 FINAL = ("succeeded", "failed")
+DEADLINE_SECONDS = 3600  # FULFILMENT_DEADLINE of the e2e host (conftest.py)
 DEFAULT_LIMIT = 100_000
 
 

@@ -1,12 +1,12 @@
-"""An order not shipped before FULFILMENT_DEADLINE is cancelled by the system, and released.
+"""An order not shipped before FULFILMENT_DEADLINE is cancelled by the system, and released;
+shipment or cancellation ends its watch early.
 
 devhost's clock is moved past the deadline instead of waiting for it.
 """
 
 from __future__ import annotations
 
-from conftest import DEADLINE_SECONDS
-from e2e_helpers import OrdersApi, order_body
+from e2e_helpers import DEADLINE_SECONDS, OrdersApi, order_body
 
 
 def test_unshipped_order_is_cancelled_at_the_deadline(api: OrdersApi, uid: str) -> None:
@@ -24,3 +24,89 @@ def test_unshipped_order_is_cancelled_at_the_deadline(api: OrdersApi, uid: str) 
     assert (state["status"], state["cancellationReason"]) == ("cancelled", "fulfilment-deadline")
     assert api.inventory(sku) == {"onHand": 3, "reserved": 0}
     assert api.credit(ivy)["openBalance"] == 0
+
+
+def _activity_results(api: OrdersApi, instance_id: str) -> dict[str, list[object]]:
+    """What each activity of a finished instance returned, from its history."""
+    status = api.host.status(instance_id, history=True, output=True) or {}
+    results: dict[str, list[object]] = {}
+    for event in status.get("historyEvents") or []:
+        if event["EventType"] == "TaskCompleted":
+            results.setdefault(event["FunctionName"], []).append(event.get("Result"))
+    return results
+
+
+def test_the_workflows_start_the_watch_and_end_it_at_shipment(api: OrdersApi, uid: str) -> None:
+    """Shipment ends the watch at once (the hint comes from ship_order, not from the API), and
+    moving past the deadline afterwards cancels nothing. An unshipped order placed alongside
+    shows the clock really passed its deadline."""
+    una, sku = f"una-{uid}", f"SKU-{uid}"
+    api.customer(una)
+    api.stock(sku, 5)
+    shipped_order = api.run("POST", "orders", order_body((sku, 2, 900)), una, "customer")
+    open_order = api.run("POST", "orders", order_body((sku, 1, 900)), una, "customer")
+    assert _activity_results(api, shipped_order["commandId"])["start_deadline_watch"] == [
+        "started"]
+    order_id = shipped_order["orderId"]
+    assert api.host.status(f"deadline-{order_id}")["runtimeStatus"] == "Running"
+
+    shipment = api.run("POST", f"orders/{order_id}/ship",
+                       {"carrier": "DHL", "trackingNumber": f"T-{uid}"}, "fred", "fulfilment")
+    assert shipment["status"] == "succeeded", shipment
+    assert _activity_results(api, shipment["commandId"])["notify_deadline"] == ["notified"]
+    watch = api.host.wait(f"deadline-{order_id}", timeout=20)
+    assert (watch["runtimeStatus"], watch["output"]["deadline"]) == ("Completed", "ended early")
+
+    api.host.advance(DEADLINE_SECONDS + 60)
+    passed = api.host.wait(f"deadline-{open_order['orderId']}", timeout=20)
+    assert passed["output"]["deadline"] == "passed", passed
+    assert passed["output"]["cancellation"]["status"] == "succeeded", passed
+    assert (api.order(order_id) or {})["status"] == "shipped"
+    assert api.host.status(f"deadline-{order_id}")["output"]["deadline"] == "ended early"
+    assert api.inventory(sku) == {"onHand": 3, "reserved": 0}
+    assert api.archived(f"orders/{order_id}") == [f"{order_id}:1", f"{order_id}:2"]
+
+
+def test_cancellation_ends_the_watch_early(api: OrdersApi, uid: str) -> None:
+    vera, sku = f"vera-{uid}", f"SKU-{uid}"
+    api.customer(vera)
+    api.stock(sku, 1)
+    order_id = api.run("POST", "orders", order_body((sku, 1, 300)), vera, "customer")["orderId"]
+    cancelled = api.run("POST", f"orders/{order_id}/cancel", {"reason": "not needed"},
+                        vera, "customer")
+    assert cancelled["status"] == "succeeded", cancelled
+    assert _activity_results(api, cancelled["commandId"])["notify_deadline"] == ["notified"]
+    watch = api.host.wait(f"deadline-{order_id}", timeout=20)
+    assert watch["output"]["deadline"] == "ended early", watch
+
+
+def test_a_refused_order_gets_no_watch(api: OrdersApi, uid: str) -> None:
+    walt, sku = f"walt-{uid}", f"SKU-{uid}"
+    api.customer(walt)
+    api.stock(sku, 1)
+    refused = api.run("POST", "orders", order_body((sku, 2, 300)), walt, "customer")
+    assert refused["error"]["code"] == "InsufficientStock", refused
+    assert api.host.status(f"deadline-{refused['orderId']}") is None
+    assert "start_deadline_watch" not in _activity_results(api, refused["commandId"])
+
+
+def test_a_missing_or_ended_watch_does_not_fail_the_command(api: OrdersApi, uid: str) -> None:
+    """The hint is best effort: no watcher (purged) or one already ended (terminated) is fine."""
+    xia, sku = f"xia-{uid}", f"SKU-{uid}"
+    api.customer(xia)
+    api.stock(sku, 2)
+    purged = api.run("POST", "orders", order_body((sku, 1, 300)), xia, "customer")["orderId"]
+    ended = api.run("POST", "orders", order_body((sku, 1, 300)), xia, "customer")["orderId"]
+    api.host.action(f"deadline-{purged}", "terminate", "test")
+    api.host.action(f"deadline-{ended}", "terminate", "test")
+    api.host.wait(f"deadline-{purged}", timeout=10)
+    api.host.wait(f"deadline-{ended}", timeout=10)
+    assert api.host.purge(f"deadline-{purged}").status_code == 200
+    results = []
+    for order_id in (purged, ended):
+        shipment = api.run("POST", f"orders/{order_id}/ship",
+                           {"carrier": "DHL", "trackingNumber": f"T-{order_id}"},
+                           "fred", "fulfilment")
+        assert shipment["status"] == "succeeded", shipment
+        results += _activity_results(api, shipment["commandId"])["notify_deadline"]
+    assert results == ["no watch", "already ended"]

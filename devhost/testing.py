@@ -277,14 +277,15 @@ def _devhost_hosts() -> Iterator[dict[tuple[str, tuple[tuple[str, str], ...]], D
         client.host.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def devhost(devhost_app_dir: Path, devhost_env: dict[str, str],
             _devhost_hosts: dict[tuple[str, tuple[tuple[str, str], ...]], DevhostClient],
             tmp_path_factory: pytest.TempPathFactory) -> DevhostClient:
     """A client for a host serving `devhost_app_dir` with `devhost_env`.
 
     The host starts on first use and serves every test that asks for the same app and
-    settings, so folders that override `devhost_app_dir` each get their own host.
+    settings, so folders that override `devhost_app_dir` each get their own host. Module
+    scope, so module fixtures may build on it (a scenario set up once per test file).
     """
     key = (str(devhost_app_dir.resolve()), tuple(sorted(devhost_env.items())))
     client = _devhost_hosts.get(key)

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from e2e_helpers import DEADLINE_SECONDS, OrdersApi
 
-from devhost.testing import DevhostClient, DevhostProcess
+from devhost.testing import DevhostClient
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,19 +37,7 @@ def devhost_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return {**example, **overrides}
 
 
-@pytest.fixture(scope="session")
-def devhost(devhost_app_dir: Path, devhost_env: dict[str, str],
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevhostClient]:
-    """Our own host, so devhost's own tests (another app) never share this session fixture."""
-    host = DevhostProcess(devhost_app_dir, tmp_path_factory.mktemp("devhost-data"),
-                          env=devhost_env).start()
-    try:
-        yield DevhostClient(host)
-    finally:
-        host.stop()
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def api(devhost: DevhostClient, devhost_env: dict[str, str]) -> OrdersApi:
     return OrdersApi(devhost, Path(devhost_env["ORDERS_DATA_DIR"]))
 

@@ -7,13 +7,12 @@ set small so staleness answers quickly (``MIN_VERSION_WAIT``).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from read_api import ROOT, ReadApi, host_env
 
-from devhost.testing import DevhostClient, DevhostProcess
+from devhost.testing import DevhostClient
 
 
 @pytest.fixture(scope="session")
@@ -22,16 +21,16 @@ def read_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def devhost(read_env: dict[str, str],
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevhostClient]:
-    host = DevhostProcess(ROOT, tmp_path_factory.mktemp("read-devhost"), env=read_env).start()
-    try:
-        yield DevhostClient(host)
-    finally:
-        host.stop()
+def devhost_app_dir() -> Path:
+    return ROOT
 
 
 @pytest.fixture(scope="session")
+def devhost_env(read_env: dict[str, str]) -> dict[str, str]:
+    return read_env
+
+
+@pytest.fixture(scope="module")
 def api(devhost: DevhostClient, read_env: dict[str, str]) -> ReadApi:
     return ReadApi(devhost, Path(read_env["ORDERS_DATA_DIR"]))
 

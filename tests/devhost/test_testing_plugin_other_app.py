@@ -1,0 +1,22 @@
+"""A test module that overrides `devhost_app_dir` gets a host of its own for that app."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devhost.testing import DevhostClient
+
+BENCH_APP = Path(__file__).parent.parent.parent / "bench" / "app"
+
+
+@pytest.fixture(scope="module")
+def devhost_app_dir() -> Path:
+    return BENCH_APP
+
+
+def test_another_app_folder_gets_its_own_host(
+        devhost: DevhostClient, _devhost_hosts: dict[Any, DevhostClient]) -> None:
+    functions = devhost.http("GET", "admin/host/status").json()["functions"]
+    assert "hello_sequence5" in functions and "say_hello" not in functions
+    assert devhost.url in {client.url for client in _devhost_hosts.values()}

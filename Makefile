@@ -7,8 +7,8 @@ STAMP := $(VENV)/.installed
 CHECKOV_STAMP := .venv-checkov/.installed
 NPM_STAMP := tools/node_modules/.installed
 # Domain, security and read-model code is held to mypy --strict.
-STRICT := entities security contracts readmodels projections/fold.py projections/projector.py \
-	projections/rebuild.py
+STRICT := entities security contracts readmodels observability projections/fold.py \
+	projections/projector.py projections/rebuild.py
 
 .PHONY: run test lint typecheck bench infra-check clean
 

@@ -49,6 +49,7 @@ class AppSettings:
     cosmos_database: str = "orders"
     cosmos_verify_tls: bool = True
     tables_connection_string: str | None = None
+    tables_endpoint: str | None = None
     # Observability (issue 7): Azure Monitor only when the connection string is set; health
     # probes' deadline and how long a health report is reused.
     applicationinsights_connection_string: str | None = None
@@ -149,6 +150,7 @@ class _ReadSide(TypedDict):
     cosmos_database: str
     cosmos_verify_tls: bool
     tables_connection_string: str | None
+    tables_endpoint: str | None
 
 
 def _read_side(env: Mapping[str, str]) -> _ReadSide:
@@ -161,11 +163,14 @@ def _read_side(env: Mapping[str, str]) -> _ReadSide:
         "cosmos_database": env.get("COSMOS_DATABASE") or "orders",
         "cosmos_verify_tls": not env.get("COSMOS_VERIFY_TLS") or _flag(env, "COSMOS_VERIFY_TLS"),
         "tables_connection_string": env.get("TABLES_CONNECTION_STRING") or None,
+        "tables_endpoint": env.get("TABLES_ENDPOINT") or None,
     }
     if env.get("ORDERS_STORE", "").strip().lower() == "azure":
-        needed = {"COSMOS_ENDPOINT": read["cosmos_endpoint"], "COSMOS_KEY": read["cosmos_key"],
-                  "TABLES_CONNECTION_STRING": read["tables_connection_string"]}
-        missing = [name for name, value in needed.items() if not value]
+        # Without COSMOS_KEY / TABLES_CONNECTION_STRING the app signs in with its managed
+        # identity (DefaultAzureCredential), which is how infra deploys prod.
+        missing = [] if read["cosmos_endpoint"] else ["COSMOS_ENDPOINT"]
+        if not (read["tables_connection_string"] or read["tables_endpoint"]):
+            missing.append("TABLES_CONNECTION_STRING or TABLES_ENDPOINT")
         if missing:
             raise SettingsError(f"ORDERS_STORE=azure needs {', '.join(missing)}")
     return read

@@ -237,6 +237,7 @@ module functionApp 'modules/functionapp.bicep' = {
     readSideAuth: readSideAuth
     cosmosEndpoint: cosmos.outputs.endpoint
     cosmosDatabaseName: cosmos.outputs.databaseName
+    tablesEndpoint: storage.outputs.tableEndpoint
     eventGridTopicEndpoint: eventGrid.outputs.endpoint
     configVaultName: configVault.outputs.name
     eventGridKeySecretName: eventGridKeySecretName

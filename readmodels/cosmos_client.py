@@ -13,18 +13,27 @@ from app_settings import AppSettings
 
 
 @lru_cache(maxsize=4)
-def _client(endpoint: str, key: str, verify_tls: bool) -> Any:
+def _client(endpoint: str, key: str | None, verify_tls: bool) -> Any:
     from azure.cosmos import CosmosClient
 
-    return CosmosClient(endpoint, credential=key, connection_verify=verify_tls)
+    # No key: the app's managed identity (Cosmos DB data-plane RBAC), as infra deploys prod.
+    credential: Any = key if key else managed_identity()
+    return CosmosClient(endpoint, credential=credential, connection_verify=verify_tls)
 
 
-def connect(endpoint: str, key: str, database: str, *, verify_tls: bool = True) -> Any:
+@lru_cache(maxsize=1)
+def managed_identity() -> Any:
+    from azure.identity import DefaultAzureCredential
+
+    return DefaultAzureCredential()
+
+
+def connect(endpoint: str, key: str | None, database: str, *, verify_tls: bool = True) -> Any:
     """The ``DatabaseProxy``; the database is created on first use."""
     client = _client(endpoint, key, verify_tls)
     return client.create_database_if_not_exists(id=database)
 
 
 def cosmos_database(settings: AppSettings) -> Any:
-    return connect(str(settings.cosmos_endpoint), str(settings.cosmos_key),
+    return connect(str(settings.cosmos_endpoint), settings.cosmos_key,
                    settings.cosmos_database, verify_tls=settings.cosmos_verify_tls)

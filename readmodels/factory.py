@@ -43,7 +43,11 @@ def build_query_cache(settings: AppSettings) -> QueryCache:
         return SqliteQueryCache(settings.orders_data_dir / "query-cache.db", ttl)
     from readmodels.table_cache import TableQueryCache
 
-    return TableQueryCache.from_connection_string(str(settings.tables_connection_string), ttl)
+    if settings.tables_connection_string:
+        return TableQueryCache.from_connection_string(settings.tables_connection_string, ttl)
+    from readmodels.cosmos_client import managed_identity
+
+    return TableQueryCache.from_endpoint(str(settings.tables_endpoint), managed_identity(), ttl)
 
 
 @lru_cache(maxsize=1)

@@ -55,6 +55,13 @@ class TableQueryCache:
         service = TableServiceClient.from_connection_string(connection_string)
         return cls(service.get_table_client(table_name), ttl_seconds)
 
+    @classmethod
+    def from_endpoint(cls, endpoint: str, credential: Any, ttl_seconds: float,
+                      table_name: str = TABLE_NAME) -> TableQueryCache:
+        """Token credential (managed identity) instead of a shared key."""
+        service = TableServiceClient(endpoint=endpoint, credential=credential)
+        return cls(service.get_table_client(table_name), ttl_seconds)
+
     def __repr__(self) -> str:
         return f"TableQueryCache({self._table.table_name!r})"
 

@@ -57,6 +57,9 @@ param cosmosEndpoint string
 
 param cosmosDatabaseName string
 
+@description('Table service endpoint of the storage account; the app reaches the QueryCache table with its identity here when no connection string is set.')
+param tablesEndpoint string
+
 param eventGridTopicEndpoint string
 
 @description('Vault of the secrets the platform resolves for app settings.')
@@ -114,6 +117,7 @@ var baseSettings = {
   MIN_VERSION_WAIT: minVersionWait
   COSMOS_ENDPOINT: cosmosEndpoint
   COSMOS_DATABASE: cosmosDatabaseName
+  TABLES_ENDPOINT: tablesEndpoint
   EVENTGRID_TOPIC_URI: eventGridTopicEndpoint
   EVENTGRID_TOPIC_KEY: '@Microsoft.KeyVault(VaultName=${configVaultName};SecretName=${eventGridKeySecretName})'
 }

@@ -31,6 +31,18 @@ def test_bad_settings_name_themselves(env: dict[str, str], name: str) -> None:
         load_settings({"ORDERS_STORE": "embedded", **env})
 
 
+def test_the_azure_store_signs_in_with_keys_or_its_identity() -> None:
+    cosmos = {"ORDERS_STORE": "azure", "COSMOS_ENDPOINT": "https://acct.documents.azure.com"}
+    with pytest.raises(SettingsError, match="TABLES_CONNECTION_STRING or TABLES_ENDPOINT"):
+        load_settings(cosmos)
+    with pytest.raises(SettingsError, match="COSMOS_ENDPOINT"):
+        load_settings({"ORDERS_STORE": "azure", "TABLES_ENDPOINT": "https://a.table.x"})
+    identity = load_settings({**cosmos, "TABLES_ENDPOINT": "https://acct.table.core.windows.net"})
+    assert identity.cosmos_key is None and identity.tables_connection_string is None
+    keyed = load_settings({**cosmos, "COSMOS_KEY": "k", "TABLES_CONNECTION_STRING": "c"})
+    assert keyed.cosmos_key == "k" and keyed.tables_connection_string == "c"
+
+
 def test_defaults_and_durations() -> None:
     settings = load_settings({"ORDERS_STORE": "embedded"})
     assert settings.fulfilment_deadline.total_seconds() == 72 * 3600

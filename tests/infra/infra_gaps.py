@@ -10,13 +10,6 @@ from __future__ import annotations
 import pytest
 
 KNOWN_GAPS: dict[str, str] = {
-    # prod deploys readSideAuth='identity' (Cosmos DB local auth off, no storage shared key), as
-    # the issue asks; the read side still needs COSMOS_KEY and TABLES_CONNECTION_STRING.
-    "prod-settings:ORDERS_STORE=azure needs COSMOS_KEY, TABLES_CONNECTION_STRING": (
-        "readmodels/ connects with keys only: prod (identity) needs DefaultAzureCredential for "
-        "CosmosClient and TableServiceClient when COSMOS_KEY / TABLES_CONNECTION_STRING are "
-        "unset (read side: app_settings.py, readmodels/cosmos_client.py, factory.py)"
-    ),
 }
 
 

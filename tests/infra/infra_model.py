@@ -36,7 +36,7 @@ ENVIRONMENTS = ("dev", "prod")
 RUNTIME = "<runtime>"  # a value only the deployment knows (an endpoint, a resource property)
 # Packages whose modules hold the function app's code (what Azure runs).
 APP_PACKAGES = ("api", "orchestrators", "activities", "entities", "projections", "readmodels",
-                "security", "contracts")
+                "security", "contracts", "observability")
 APP_MODULES = ("app_settings.py", "function_app.py")
 # Binding properties that name an app setting (Functions binding reference).
 SETTING_BINDING_KEYS = ("connection", "topicEndpointUri", "topicKeySetting")

@@ -398,7 +398,8 @@ def distribution(module: str) -> str:
             return special[name]
     known = {"azure.functions": 2, "azure.cosmos": 2, "azure.identity": 2,
              "azure.eventgrid": 2, "azure.data.tables": 3, "azure.keyvault.secrets": 3,
-             "azure.keyvault.keys": 3, "azure.storage.blob": 3, "azure.storage.queue": 3}
+             "azure.keyvault.keys": 3, "azure.storage.blob": 3, "azure.storage.queue": 3,
+             "azure.monitor.opentelemetry": 3}
     for prefix, size in known.items():
         if module == prefix or module.startswith(prefix + "."):
             return "-".join(parts[:size])

@@ -157,6 +157,8 @@ class _Out(func.Out[Any]):
 
 
 def log_invocation(inv: Invocation, instance_id: str | None, **extra: Any) -> None:
+    if inv.error is None and not log.isEnabledFor(logging.INFO):
+        return  # the line is not wanted: do not pay for building it
     record = {"event": "invocation", "function": inv.function, "invocationId": inv.invocation_id,
               "durationMs": round(inv.duration_ms, 2),
               "outcome": "failed" if inv.error else "succeeded", **extra}

@@ -82,17 +82,18 @@ class LoadedApp:
     settings: dict[str, str]
     functions: list[FunctionInfo]
     http_port: int | None = None
+    _durable_index: dict[tuple[str, str], FunctionInfo] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._durable_index = {(f.trigger_type, f.durable_name.lower()): f
+                               for f in self.functions if f.durable_name}
 
     def by_kind(self, trigger_type: str) -> list[FunctionInfo]:
         return [f for f in self.functions if f.trigger_type == trigger_type]
 
     def durable(self, trigger_type: str, name: str) -> FunctionInfo | None:
         """Durable names resolve case-insensitively, as in the extension."""
-        wanted = name.lower()
-        for f in self.by_kind(trigger_type):
-            if f.durable_name and f.durable_name.lower() == wanted:
-                return f
-        return None
+        return self._durable_index.get((trigger_type, name.lower()))
 
     def function(self, name: str) -> FunctionInfo | None:
         return next((f for f in self.functions if f.name.lower() == name.lower()), None)

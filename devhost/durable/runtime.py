@@ -207,9 +207,10 @@ class Runtime:
         self._episode_ms[target] = duration
         await self._commit_episode(ep, history, batch, now)
         self.stats.add("orchestration", inst.name, duration, ep.outcome)
-        log.info(json.dumps({"event": "episode", "function": inst.name, "instanceId": target,
-                             "outcome": ep.outcome, "events": len(events),
-                             "durationMs": round(duration, 2)}))
+        if log.isEnabledFor(logging.INFO):
+            log.info(json.dumps({"event": "episode", "function": inst.name, "instanceId": target,
+                                 "outcome": ep.outcome, "events": len(events),
+                                 "durationMs": round(duration, 2)}))
         return None
 
     def _select(self, inst: Instance, msgs: list[WorkItem],

@@ -52,6 +52,7 @@ infra-check: $(STAMP) $(CHECKOV_STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/devhost_bench.py
 	$(BIN)/python bench/query_bench.py
+	$(BIN)/python bench/plots.py
 
 clean:
 	rm -rf $(VENV) .venv-checkov .devhost .pytest_cache .mypy_cache .ruff_cache tools/node_modules

@@ -91,26 +91,30 @@ class Bench:
         return elapsed, response.headers.get("x-cache", "")
 
 
-def query_latency(bench: Bench, orders: int) -> dict[str, Any]:
+def query_latency(bench: Bench, orders: int,
+                  series: dict[str, list[list[float]]]) -> dict[str, Any]:
     ids = [bench.place() for _ in range(orders)]
     bench.wait_summary(orders)  # not through GET /orders/{id}: that would fill the cache
     misses, hits = [], []
+    start = time.monotonic()
     for order_id in ids:
-        elapsed, source = bench.timed_get(order_id)
-        (misses if source != "hit" else hits).append(elapsed)
-        for _ in range(5):
+        for _ in range(6):  # the first read misses the cache, the next five hit it
             elapsed, source = bench.timed_get(order_id)
             (hits if source == "hit" else misses).append(elapsed)
+            name = "query_hit_ms" if source == "hit" else "query_miss_ms"
+            series[name].append([round(time.monotonic() - start, 3), elapsed])
     return {"miss_ms_p50": percentile(misses, 50), "miss_ms_p99": percentile(misses, 99),
             "hit_ms_p50": percentile(hits, 50), "hit_ms_p99": percentile(hits, 99),
             "misses": len(misses), "hits": len(hits)}
 
 
-def projection_lag(bench: Bench, rate: float, seconds: float) -> dict[str, Any]:
+def projection_lag(bench: Bench, rate: float, seconds: float,
+                   series: dict[str, list[list[float]]]) -> dict[str, Any]:
     """Orders go in at a steady rate; one watcher polls the pending ones round-robin, so the
     measurement itself adds little load (many pollers would steal the host's two cores)."""
     pending: dict[str, None] = {}
     visible: dict[str, float] = {}
+    placed_at: dict[str, float] = {}
     lock = threading.Lock()
     done = threading.Event()
 
@@ -134,11 +138,14 @@ def projection_lag(bench: Bench, rate: float, seconds: float) -> dict[str, Any]:
     for index in range(int(rate * seconds)):
         time.sleep(max(0.0, start + index / rate - time.monotonic()))
         order_id = bench.place()
+        placed_at[order_id] = round(time.monotonic() - start, 3)
         with lock:
             pending[order_id] = None
     done.set()
     watcher.join(timeout=60)
     lags = [lag * 1000 for lag in visible.values()]
+    series["lag_ms"] = sorted([placed_at[order_id], lag * 1000]
+                              for order_id, lag in visible.items())
     return {"lag_ms_p50": percentile(lags, 50), "lag_ms_p99": percentile(lags, 99),
             "orders": len(lags), "rate_per_s": rate}
 
@@ -206,9 +213,11 @@ def main() -> int:
         bench = Bench(DevhostClient(host))
         bench.settle("customers", {"name": "Bench", "email": "bench@example.com"}, bench.auth)
         bench.settle("products/BENCH/stock", {"delta": 1_000_000}, bench.staff)
-        result = {"machine": "2 cores", "queries": query_latency(bench, args.orders),
-                  "lag": projection_lag(bench, args.rate, args.seconds),
-                  "fold": fold_lag(bench, args.rate, args.seconds)}
+        series: dict[str, list[list[float]]] = {"query_hit_ms": [], "query_miss_ms": []}
+        result = {"machine": "2 cores", "queries": query_latency(bench, args.orders, series),
+                  "lag": projection_lag(bench, args.rate, args.seconds, series),
+                  "fold": fold_lag(bench, args.rate, args.seconds),
+                  "series": series}  # samples over the run, for bench/plots.py
     finally:
         host.stop()
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -138,6 +138,7 @@ module alerts 'modules/alerts.bicep' = {
     location: location
     tags: allTags
     workspaceId: monitoring.outputs.workspaceId
+    eventGridTopicId: eventGrid.outputs.topicId
     alertEmail: alertEmail
   }
 }

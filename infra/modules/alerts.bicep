@@ -16,6 +16,9 @@ param tags object
 @description('Log Analytics workspace the app\'s telemetry lands in.')
 param workspaceId string
 
+@description('Event Grid topic whose deliveries to the projections are watched for dead letters.')
+param eventGridTopicId string
+
 @description('E-mail address that receives alert notifications; empty = alerts fire without notifying anyone (see them in the portal).')
 param alertEmail string = ''
 
@@ -131,6 +134,45 @@ resource alertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [for r
   }
 }]
 
+// Deliveries to the projections that Event Grid gave up on (after its retries) land in the
+// dead-letter container and never reach the views: any of them needs an operator. These are the
+// topic's platform metrics, so a metric alert, not a log query.
+resource deadLetters 'Microsoft.Insights/metricAlerts@2018-03-01' = {
+  name: 'alert-${prefix}-eventgrid-dead-letters'
+  location: 'global'
+  tags: tags
+  properties: {
+    description: 'Event Grid dead-lettered a delivery to a projection (DeadLetteredCount > 0 in 5 minutes).'
+    severity: 1
+    enabled: alertsEnabled
+    scopes: [
+      eventGridTopicId
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT5M'
+    autoMitigate: true
+    criteria: {
+      'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
+      allOf: [
+        {
+          criterionType: 'StaticThresholdCriterion'
+          name: 'dead-lettered'
+          metricNamespace: 'Microsoft.EventGrid/topics'
+          metricName: 'DeadLetteredCount'
+          operator: 'GreaterThan'
+          threshold: 0
+          timeAggregation: 'Total'
+        }
+      ]
+    }
+    actions: empty(alertEmail) ? [] : [
+      {
+        actionGroupId: actionGroup.id
+      }
+    ]
+  }
+}
+
 resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
   name: guid(resourceGroup().id, prefix, 'orders-operations-workbook')
   location: location
@@ -145,4 +187,5 @@ resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
 }
 
 output alertRuleNames array = [for (rule, i) in rules: alertRules[i].name]
+output deadLetterAlertName string = deadLetters.name
 output workbookId string = workbook.id

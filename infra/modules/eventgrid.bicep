@@ -65,5 +65,6 @@ resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' 
 }
 
 output topicName string = topic.name
+output topicId string = topic.id
 output endpoint string = topic.properties.endpoint
 output principalId string = topic.identity.principalId

@@ -34,6 +34,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from devhost.auth import TokenIssuer
 from devhost.keys import load_or_create_keys
@@ -242,6 +243,30 @@ class DevhostClient:
                 return state
             time.sleep(0.02)
         raise DevhostError(f"entity @{name}@{key} state never matched; last: {state!r}")
+
+    def backlog(self) -> dict[str, int]:
+        """Queued work per kind (orch, activity, entity, eventgrid), including work in progress."""
+        r = self.http("GET", "admin/metrics", headers={"x-functions-key": self.keys.master_key})
+        counts: dict[str, int] = {}
+        for family in text_string_to_metric_families(r.text):
+            if family.name == "devhost_backlog":
+                for sample in family.samples:
+                    kind = sample.labels["kind"]
+                    counts[kind] = counts.get(kind, 0) + int(sample.value)
+        return counts
+
+    def wait_idle(self, kinds: Sequence[str] = ("ctrl", "orch", "activity", "entity", "eventgrid"),
+                  timeout: float = 30.0) -> None:
+        """Poll until no work of these kinds is queued or running (timers far ahead count too,
+        so leave "orch" out while an orchestration waits on a long timer)."""
+        deadline = time.monotonic() + timeout
+        left: dict[str, int] = {}
+        while time.monotonic() < deadline:
+            left = {k: n for k, n in self.backlog().items() if k in kinds and n}
+            if not left:
+                return
+            time.sleep(0.02)
+        raise DevhostError(f"work still queued after {timeout}s: {left}")
 
     def advance(self, seconds: float) -> None:
         """Move the host's clock forward so durable timers fire without waiting."""

@@ -177,3 +177,11 @@ def test_sub_orchestration_retry_starts_fresh_children(devhost: DevhostClient,
 def test_activities_can_use_a_durable_client(devhost: DevhostClient, uid: str) -> None:
     assert devhost.wait(devhost.start("pinger", uid))["runtimeStatus"] == "Completed"
     assert devhost.wait_entity("Counter", uid, lambda s: s == 11) == 11
+
+
+def test_wait_idle_returns_once_queued_work_is_done(devhost: DevhostClient) -> None:
+    iid = devhost.start("FanOutFanIn", 30)
+    devhost.wait_idle()
+    status = devhost.status(iid)
+    assert status is not None and status["runtimeStatus"] == "Completed"
+    assert devhost.backlog().get("activity", 0) == 0

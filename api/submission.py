@@ -13,7 +13,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,9 +41,6 @@ class Submission:
     subject: dict[str, str]
     sent: dict[str, Any]  # what the client sent: the fingerprint's material
     build: Callable[[str], dict[str, Any]]
-    after_start: list[Callable[[df.DurableOrchestrationClient], Any]] = field(
-        default_factory=list
-    )
 
 
 def fingerprint(command_type: str, sent: dict[str, Any]) -> str:
@@ -136,9 +133,4 @@ async def submit(
         if stored is None:
             raise
         return accepted(command_id, _same_command(stored, principal, print_))
-    for hook in submission.after_start:
-        try:
-            await hook(client)
-        except Exception:
-            log.warning("a follow-up of command %s failed", command_id, exc_info=True)
     return accepted(command_id, submission.subject)

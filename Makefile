@@ -38,6 +38,7 @@ test: $(STAMP) $(CHECKOV_STAMP) $(NPM_STAMP)
 	bash tools/install-browser.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict $(STRICT)
+	$(BIN)/mypy devhost
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -112,7 +112,7 @@ def _mount_extras(server: Server) -> None:
 
 def _bound_port(site: web.TCPSite) -> int:
     server = site._server  # aiohttp exposes the socket only through the asyncio server
-    assert server is not None and server.sockets
+    assert isinstance(server, asyncio.Server) and server.sockets
     return int(server.sockets[0].getsockname()[1])
 
 

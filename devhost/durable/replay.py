@@ -43,7 +43,8 @@ def parse_history_time(text: str) -> dt.datetime:
     m = _DEVHOST_STAMP.fullmatch(text)
     if m is None:
         return dateutil.parser.parse(text)  # type: ignore[no-any-return]
-    return dt.datetime(*(int(g or 0) for g in m.groups()), tzinfo=_STAMP_TZ)
+    year, month, day, hour, minute, second, micro = (int(g or 0) for g in m.groups())
+    return dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=_STAMP_TZ)
 
 
 _history_event_module: Any = importlib.import_module(

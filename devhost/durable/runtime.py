@@ -31,6 +31,7 @@ from devhost.store import Store
 log = logging.getLogger("devhost.runtime")
 MAX_EVENTS_PER_EPISODE = 100
 INLINE_REPLAY_EVENTS = 64
+HOST_RETRY_SECONDS = 1.0  # after devhost itself failed on a unit of work (a bug, a full disk)
 
 
 class Runtime:
@@ -54,7 +55,8 @@ class Runtime:
         self._stopping = False
         self._changed: dict[str, asyncio.Event] = {}
         self._episode_ms: dict[str, float] = {}  # last episode's cost per instance
-        self._not_before: dict[str, float] = {}  # loop time a deferred instance may run again
+        self._not_before: dict[str, float] = {}  # loop time a deferred target may run again
+        self._item_not_before: dict[int, float] = {}  # the same for single work items
 
     # -- dispatcher -----------------------------------------------------------------------------
 
@@ -78,8 +80,9 @@ class Runtime:
                 log.exception("dispatcher failed to take work; retrying")
             nxt = self.store.next_due()
             delay = 1.0 if nxt is None else min(1.0, max(0.0, nxt - self.clock.now()))
-            if self._not_before:
-                soonest = min(self._not_before.values()) - asyncio.get_running_loop().time()
+            held = [*self._not_before.values(), *self._item_not_before.values()]
+            if held:
+                soonest = min(held) - asyncio.get_running_loop().time()
                 delay = min(delay, max(0.0, soonest))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay or 0.001)
@@ -113,14 +116,15 @@ class Runtime:
         ebusy = self.busy["entity"]
         free = self.limits["entity"] - len(ebusy)
         if free > 0:
-            for target in self.store.due_targets("entity", now, ebusy, free):
+            for target in self.store.due_targets("entity", now, ebusy | self._deferred(), free):
                 ebusy.add(target)
                 self._spawn(self._entity(target))
         for kind, runner in (("activity", self._activity), ("eventgrid", self._delivery)):
             inflight = self.inflight[kind]
             free = self.limits[kind] - len(inflight)
             if free > 0:
-                for item in self.store.due_work(kind, now, inflight, free):
+                held = self._held_items()
+                for item in self.store.due_work(kind, now, inflight | held, free):
                     inflight.add(item.id)
                     self._spawn(runner(item))
 
@@ -129,6 +133,12 @@ class Runtime:
         for target in [k for k, v in self._not_before.items() if v <= t]:
             del self._not_before[target]
         return set(self._not_before)
+
+    def _held_items(self) -> set[int]:
+        t = asyncio.get_running_loop().time()
+        for item in [k for k, v in self._item_not_before.items() if v <= t]:
+            del self._item_not_before[item]
+        return set(self._item_not_before)
 
     def _defer(self, inst: Instance, msgs: list[WorkItem], now: float) -> bool:
         """Let completions of a fan-out pile up when replaying the instance is expensive.
@@ -154,9 +164,22 @@ class Runtime:
 
     # -- orchestrations -------------------------------------------------------------------------
 
+    def _host_failed(self, what: str, target: str | None = None,
+                     item: int | None = None) -> None:
+        """Log devhost's own failure and hold that work back a moment instead of spinning."""
+        log.exception("devhost failed on %s; it stays queued and is retried in %.0f s",
+                      what, HOST_RETRY_SECONDS)
+        until = asyncio.get_running_loop().time() + HOST_RETRY_SECONDS
+        if target is not None:
+            self._not_before[target] = until
+        if item is not None:
+            self._item_not_before[item] = until
+
     async def _orchestration(self, target: str) -> None:
         try:
             await self._episode(target)
+        except Exception:
+            self._host_failed(f"orchestration {target}", target=target)
         finally:
             self.busy["orch"].discard(target)
             self._notify(target)
@@ -321,6 +344,8 @@ class Runtime:
     async def _activity(self, item: WorkItem) -> None:
         try:
             await self.commit(await run_activity(self, item))
+        except Exception:
+            self._host_failed(f"activity request {item.id}", item=item.id)
         finally:
             self.inflight["activity"].discard(item.id)
 
@@ -330,6 +355,8 @@ class Runtime:
             items = self.store.work_for("entity", target, now, self.app.config.max_entity_batch)
             if items:
                 await self.commit(await run_entity_batch(self, target, items, now))
+        except Exception:
+            self._host_failed(f"entity {target}", target=target)
         finally:
             self.busy["entity"].discard(target)
 
@@ -339,5 +366,7 @@ class Runtime:
             for function, _, _, outcome, _ in batch.deliveries:
                 self.stats.delivery(function, outcome)
             await self.commit(batch)
+        except Exception:
+            self._host_failed(f"Event Grid delivery {item.id}", item=item.id)
         finally:
             self.inflight["eventgrid"].discard(item.id)

@@ -72,7 +72,7 @@ class Monitor:
         return path[:-len("/index.html")] if path.endswith("/index.html") else path
 
     def _code(self, request: web.Request) -> str:
-        return request.query.get("code") or request.headers.get("x-functions-key", "")
+        return request.query.get("code") or request.headers.get("x-functions-key") or ""
 
     def _page(self, request: web.Request) -> web.Response:
         text = (STATIC / "index.html").read_text(encoding="utf-8")

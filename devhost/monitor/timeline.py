@@ -81,23 +81,23 @@ def spans(inst: Instance, events: list[dict[str, Any]],
                 by_request[str(req["id"])] = span
             out.append(span)
         elif et in _DONE:
-            span = by_task.get(ev.get("TaskScheduledId", -1))
-            if span is not None:
-                span["end"], span["outcome"] = at, _DONE[et]
-                span["result"] = payload(ev.get("Result"))
-                span["reason"] = ev.get("Reason")
+            done = by_task.get(ev.get("TaskScheduledId", -1))
+            if done is not None:
+                done["end"], done["outcome"] = at, _DONE[et]
+                done["result"] = payload(ev.get("Result"))
+                done["reason"] = ev.get("Reason")
         elif et == h.TIMER_FIRED:
-            span = by_task.get(ev.get("TimerId", -1))
-            if span is not None:
-                span["end"], span["outcome"] = at, "fired"
+            fired = by_task.get(ev.get("TimerId", -1))
+            if fired is not None:
+                fired["end"], fired["outcome"] = at, "fired"
         elif et == h.EVENT_RAISED:
-            span = by_request.get(str(ev.get("Name")))
-            if span is not None:
+            answered = by_request.get(str(ev.get("Name")))
+            if answered is not None:
                 response = _request(ev)
-                span["end"] = at
-                span["outcome"] = "failed" if response.get("exceptionType") else "completed"
-                span["result"] = payload(json.dumps(response.get("result"))
-                                         if "result" in response else None)
+                answered["end"] = at
+                answered["outcome"] = "failed" if response.get("exceptionType") else "completed"
+                answered["result"] = payload(json.dumps(response.get("result"))
+                                             if "result" in response else None)
             else:
                 out.append({"kind": "event", "name": ev.get("Name"), "start": at, "end": at,
                             "outcome": "received", "input": payload(ev.get("Input"))})

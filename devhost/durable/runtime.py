@@ -31,6 +31,7 @@ from devhost.store import Store
 log = logging.getLogger("devhost.runtime")
 MAX_EVENTS_PER_EPISODE = 100
 INLINE_REPLAY_EVENTS = 64
+DELIVERY_LOG_SIZE = 10_000
 HOST_RETRY_SECONDS = 1.0  # after devhost itself failed on a unit of work (a bug, a full disk)
 
 
@@ -57,6 +58,7 @@ class Runtime:
         self._episode_ms: dict[str, float] = {}  # last episode's cost per instance
         self._not_before: dict[str, float] = {}  # loop time a deferred target may run again
         self._item_not_before: dict[int, float] = {}  # the same for single work items
+        self._deliveries_logged = 0
 
     # -- dispatcher -----------------------------------------------------------------------------
 
@@ -366,6 +368,9 @@ class Runtime:
             for function, _, _, outcome, _ in batch.deliveries:
                 self.stats.delivery(function, outcome)
             await self.commit(batch)
+            self._deliveries_logged += 1
+            if self._deliveries_logged % 1000 == 0:  # the log is for the monitor's recent view
+                self.store.trim_deliveries(keep=DELIVERY_LOG_SIZE)
         except Exception:
             self._host_failed(f"Event Grid delivery {item.id}", item=item.id)
         finally:

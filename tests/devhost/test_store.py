@@ -1,0 +1,38 @@
+"""The store's own guarantees that no HTTP test shows directly."""
+
+from pathlib import Path
+
+import pytest
+
+from devhost.records import Batch, Instance, NewWork
+from devhost.store import Store
+
+
+def test_the_delivery_log_keeps_only_the_newest(tmp_path: Path) -> None:
+    store = Store(tmp_path / "d.db")
+    store.commit(Batch(deliveries=[("f", str(i), 1, "delivered", 0.0) for i in range(25)]))
+    store.trim_deliveries(keep=10)
+    assert [r["event_id"] for r in store.deliveries(100)] == [str(i) for i in range(24, 14, -1)]
+
+
+def test_a_batch_is_all_or_nothing(tmp_path: Path) -> None:
+    store = Store(tmp_path / "d.db")
+    inst = Instance("i", "o", "e", "Pending", None, 1.0, 1.0)
+    [first] = store.commit(Batch(instances=[inst], work=[NewWork("orch", "i", {}, 1.0)]))
+    bad = Batch(done=[first], work=[NewWork("orch", "i", {"x": object()}, 1.0)])
+    with pytest.raises(TypeError):  # the payload cannot be encoded
+        store.commit(bad)
+    assert [w.id for w in store.work_for("orch", "i", 2.0)] == [first]
+
+
+def test_cached_history_follows_appends_and_resets(tmp_path: Path) -> None:
+    store = Store(tmp_path / "d.db")
+    ev = {"EventType": 12, "EventId": -1, "IsPlayed": False, "Timestamp": "t"}
+    store.commit(Batch(history=[("i", 0, ev)]))
+    assert len(store.history("i")) == 1  # now cached
+    store.commit(Batch(history=[("i", 1, ev)]))
+    assert len(store.history("i")) == 2
+    store.commit(Batch(history_resets=["i"]))
+    assert store.history("i") == []
+    reopened = Store(tmp_path / "d.db")
+    assert reopened.history("i") == []

@@ -124,6 +124,20 @@ def valid_entry(properties: dict[str, Any] | None, generation: str, now: float) 
     return isinstance(expires, int | float) and float(expires) > now
 
 
+def cache_keys(scope: str, key: str) -> tuple[str, str]:
+    """(partition key, row key) of a cached query, checked against Table storage's rules."""
+    return check_table_key(table_key(scope)), check_table_key(table_key(key))
+
+
+def resolve_lookup(found: dict[str, dict[str, Any]], row: str, now: float) -> CacheLookup:
+    """The lookup's answer from the rows read for a scope: its marker and maybe the entry."""
+    generation = str((found.get(MARKER_ROW) or {}).get("gen", ""))
+    entry = found.get(row)
+    if entry is not None and valid_entry(entry, generation, now):
+        return CacheLookup(decode_entry(entry), generation)
+    return CacheLookup(None, generation)
+
+
 def batches(items: Sequence[T], size: int = MAX_BATCH_OPERATIONS) -> list[Sequence[T]]:
     """Split a list into Table storage batches (at most 100 operations each)."""
     if not 1 <= size <= MAX_BATCH_OPERATIONS:

@@ -20,11 +20,11 @@ from readmodels.query_cache import (
     CacheEntryTooLarge,
     CacheLookup,
     batches,
+    cache_keys,
     check_table_key,
-    decode_entry,
     encode_entry,
+    resolve_lookup,
     table_key,
-    valid_entry,
 )
 
 _SCHEMA = """CREATE TABLE IF NOT EXISTS cache (
@@ -54,20 +54,15 @@ class SqliteQueryCache:
         self._db.close()
 
     def lookup(self, scope: str, key: str) -> CacheLookup:
-        pk, rk = check_table_key(table_key(scope)), check_table_key(table_key(key))
+        pk, rk = cache_keys(scope, key)
         with self._lock:
             rows = self._db.execute("SELECT rk, props FROM cache WHERE pk = ? AND rk IN (?, ?)",
                                     (pk, rk, MARKER_ROW)).fetchall()
         found = {row_key: json.loads(props) for row_key, props in rows}
-        generation = str((found.get(MARKER_ROW) or {}).get("gen", ""))
-        entry = found.get(rk)
-        if valid_entry(entry, generation, self._clock()):
-            assert entry is not None
-            return CacheLookup(decode_entry(entry), generation)
-        return CacheLookup(None, generation)
+        return resolve_lookup(found, rk, self._clock())
 
     def store(self, scope: str, key: str, value: dict[str, Any], generation: str) -> bool:
-        pk, rk = check_table_key(table_key(scope)), check_table_key(table_key(key))
+        pk, rk = cache_keys(scope, key)
         try:
             props = encode_entry(pk, rk, value, generation, self._clock() + self._ttl)
         except CacheEntryTooLarge:

@@ -28,11 +28,11 @@ from readmodels.query_cache import (
     CacheEntryTooLarge,
     CacheLookup,
     batches,
+    cache_keys,
     check_table_key,
-    decode_entry,
     encode_entry,
+    resolve_lookup,
     table_key,
-    valid_entry,
 )
 
 TABLE_NAME = "QueryCache"
@@ -66,20 +66,15 @@ class TableQueryCache:
         return f"TableQueryCache({self._table.table_name!r})"
 
     def lookup(self, scope: str, key: str) -> CacheLookup:
-        pk, rk = check_table_key(table_key(scope)), check_table_key(table_key(key))
+        pk, rk = cache_keys(scope, key)
         found: dict[str, dict[str, Any]] = {}
         for entity in self._table.query_entities(
                 _LOOKUP, parameters={"pk": pk, "rk": rk, "marker": MARKER_ROW}):
             found[str(entity["RowKey"])] = dict(entity)
-        generation = str((found.get(MARKER_ROW) or {}).get("gen", ""))
-        entry = found.get(rk)
-        if valid_entry(entry, generation, self._clock()):
-            assert entry is not None
-            return CacheLookup(decode_entry(entry), generation)
-        return CacheLookup(None, generation)
+        return resolve_lookup(found, rk, self._clock())
 
     def store(self, scope: str, key: str, value: dict[str, Any], generation: str) -> bool:
-        pk, rk = check_table_key(table_key(scope)), check_table_key(table_key(key))
+        pk, rk = cache_keys(scope, key)
         try:
             props = encode_entry(pk, rk, value, generation, self._clock() + self._ttl)
         except CacheEntryTooLarge:

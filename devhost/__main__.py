@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import sys
 from pathlib import Path
@@ -70,6 +71,11 @@ def _start(args: argparse.Namespace) -> int:
     except AppLoadError as exc:
         print(f"devhost: cannot start: {exc}", file=sys.stderr)
         return 2
+    # The app and the SDK are loaded for good: keep the collector from re-scanning them, and
+    # collect less often (a host keeps many small objects alive in its caches, and every full
+    # collection pauses every request).
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
     chaos = (Chaos(max_delay=args.chaos_max_delay, seed=args.chaos_seed)
              if args.chaos_eventgrid else None)
     opts = StartOptions(app_dir=app.root, port=args.port, host=args.host,

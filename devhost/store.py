@@ -83,6 +83,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
 """
 
 HISTORY_CACHE_SIZE = 2000
+CHECKPOINT_SECONDS = 1.0
 
 
 def _apply(db: sqlite3.Connection, batch: Batch) -> list[int]:
@@ -170,6 +171,8 @@ class Store:
             queue.SimpleQueue()
         self._pending: list[tuple[Batch, asyncio.Future[list[int]]]] = []
         self._writer: threading.Thread | None = None
+        self._checkpointer: threading.Thread | None = None
+        self._stop_checkpoints = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @staticmethod
@@ -187,6 +190,21 @@ class Store:
         self._writer = threading.Thread(target=self._write_loop, name="devhost-db-writer",
                                         daemon=True)
         self._writer.start()
+        # Checkpoints fsync the database, which on a slow disk takes hundreds of milliseconds;
+        # done by SQLite inside a commit, that stalled every caller waiting on the writer.
+        # A thread of its own copies the WAL back in the background instead.
+        self._db.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpointer = threading.Thread(target=self._checkpoint_loop,
+                                              name="devhost-db-checkpoint", daemon=True)
+        self._checkpointer.start()
+
+    def _checkpoint_loop(self) -> None:
+        db = self._connect(self.path)
+        try:
+            while not self._stop_checkpoints.wait(CHECKPOINT_SECONDS):
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            db.close()
 
     def close(self) -> None:
         if self._writer is not None:
@@ -194,6 +212,12 @@ class Store:
             self._queue.put(None)
             self._writer.join()
             self._writer = None
+        if self._checkpointer is not None:
+            self._stop_checkpoints.set()
+            self._checkpointer.join()
+            self._checkpointer = None
+            with self._lock:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         with self._lock:
             self._db.close()
         with self._rlock:

@@ -1,5 +1,6 @@
-"""``place_order``: reserve credit and stock per line, place the order, start its fulfilment
-deadline watch, publish its events.
+"""``place_order``: reserve credit and stock per line, place the order, publish its events,
+start its fulfilment deadline watch (after publishing, so the read side hears of the order
+without waiting for the watch to start).
 
 A refusal at any step undoes what this run reserved (stock and credit) and the command ends
 failed with the refusing step's code and message. Only reservations this run created are
@@ -58,8 +59,8 @@ def _place(saga: Saga, held: dict[str, list[str]]) -> Steps:
     if refusal is not None:
         raise refusal
     placed = yield from saga.run(ORDER, order_id, "command", saga.command_input())
-    yield from start_watch(saga, order_id)
     yield from saga.publish()
+    yield from start_watch(saga, order_id)
     summary = placed["summary"]
     return saga.succeeded(
         placed, status=summary["status"], total=summary["total"], currency=summary["currency"]

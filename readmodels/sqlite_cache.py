@@ -7,7 +7,6 @@ batch limits apply here and a value that Azure would refuse is refused locally t
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 import uuid
@@ -26,6 +25,7 @@ from readmodels.query_cache import (
     resolve_lookup,
     table_key,
 )
+from readmodels.sqlite_file import open_database
 
 _SCHEMA = """CREATE TABLE IF NOT EXISTS cache (
     pk TEXT NOT NULL, rk TEXT NOT NULL, props TEXT NOT NULL, PRIMARY KEY (pk, rk))"""
@@ -35,16 +35,11 @@ class SqliteQueryCache:
     def __init__(self, path: str | Path, ttl_seconds: float,
                  clock: Callable[[], float] = time.time) -> None:
         self._path = str(path)
-        if self._path != ":memory:":
-            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
         self._ttl = ttl_seconds
         self._clock = clock
-        self._db = sqlite3.connect(self._path, timeout=30, check_same_thread=False)
+        self._db = open_database(self._path)
         self._lock = threading.Lock()
         with self._lock, self._db:
-            if self._path != ":memory:":
-                self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(_SCHEMA)
 
     def __repr__(self) -> str:

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from readmodels.sqlite_file import open_database
 from readmodels.views import (
     CUSTOMER_ORDERS,
     ORDER_DETAILS,
@@ -56,14 +57,9 @@ def _columns(doc: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
 class SqliteViewStore:
     def __init__(self, path: str | Path) -> None:
         self._path = str(path)
-        if self._path != ":memory:":
-            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self._path, timeout=30, check_same_thread=False)
+        self._db = open_database(self._path)
         self._lock = threading.RLock()
         with self._lock, self._db:
-            if self._path != ":memory:":
-                self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(_META)
             for view in VIEWS:
                 self._db.execute("INSERT OR IGNORE INTO generations VALUES (?, 1)", (view,))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import azure.durable_functions as df
 
 from entities.errors import DomainError
-from orchestrators.steps import ORDER, Saga, Steps
+from orchestrators.steps import ORDER, Saga, Steps, counted
 
 bp = df.Blueprint()
 
 
 @bp.orchestration_trigger(context_name="context", orchestration="change_address")
+@counted
 def change_address(context: df.DurableOrchestrationContext) -> Steps:
     saga = Saga(context, context.get_input())
     try:

@@ -6,12 +6,13 @@ import azure.durable_functions as df
 
 from entities.errors import DomainError
 from orchestrators.order_followups import on_customer
-from orchestrators.steps import ORDER, Saga, Steps
+from orchestrators.steps import ORDER, Saga, Steps, counted
 
 bp = df.Blueprint()
 
 
 @bp.orchestration_trigger(context_name="context", orchestration="deliver_order")
+@counted
 def deliver_order(context: df.DurableOrchestrationContext) -> Steps:
     saga = Saga(context, context.get_input())
     try:

@@ -15,12 +15,13 @@ import azure.durable_functions as df
 
 from entities.errors import DomainError
 from orchestrators.deadline_hints import start_watch
-from orchestrators.steps import CUSTOMER, INVENTORY, ORDER, Saga, Steps
+from orchestrators.steps import CUSTOMER, INVENTORY, ORDER, Saga, Steps, counted
 
 bp = df.Blueprint()
 
 
 @bp.orchestration_trigger(context_name="context", orchestration="place_order")
+@counted
 def place_order(context: df.DurableOrchestrationContext) -> Steps:
     saga = Saga(context, context.get_input())
     held: dict[str, list[str]] = {"credit": [], "stock": []}

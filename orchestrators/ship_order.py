@@ -8,12 +8,13 @@ import azure.durable_functions as df
 from entities.errors import DomainError
 from orchestrators.deadline_hints import end_watch
 from orchestrators.order_followups import on_each_line
-from orchestrators.steps import ORDER, Saga, Steps
+from orchestrators.steps import ORDER, Saga, Steps, counted
 
 bp = df.Blueprint()
 
 
 @bp.orchestration_trigger(context_name="context", orchestration="ship_order")
+@counted
 def ship_order(context: df.DurableOrchestrationContext) -> Steps:
     saga = Saga(context, context.get_input())
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import azure.durable_functions as df
 
 from entities.errors import DomainError
-from orchestrators.steps import CUSTOMER, INVENTORY, Saga, Steps
+from orchestrators.steps import CUSTOMER, INVENTORY, Saga, Steps, counted
 
 bp = df.Blueprint()
 
@@ -21,18 +21,21 @@ def _one_command(saga: Saga, entity: str, key: str) -> Steps:
 
 
 @bp.orchestration_trigger(context_name="context", orchestration="register_customer")
+@counted
 def register_customer(context: df.DurableOrchestrationContext) -> Steps:
     saga = Saga(context, context.get_input())
     return (yield from _one_command(saga, CUSTOMER, saga.command["customerId"]))
 
 
 @bp.orchestration_trigger(context_name="context", orchestration="set_credit_limit")
+@counted
 def set_credit_limit(context: df.DurableOrchestrationContext) -> Steps:
     saga = Saga(context, context.get_input())
     return (yield from _one_command(saga, CUSTOMER, saga.command["customerId"]))
 
 
 @bp.orchestration_trigger(context_name="context", orchestration="adjust_stock")
+@counted
 def adjust_stock(context: df.DurableOrchestrationContext) -> Steps:
     saga = Saga(context, context.get_input())
     return (yield from _one_command(saga, INVENTORY, saga.command["sku"]))

@@ -6,7 +6,8 @@ Orchestrator code is replayed: everything here is deterministic (time comes from
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import functools
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,6 +103,26 @@ class Saga:
             **self.envelope.get("subject", {}),
             "error": {"code": error.code, "message": error.message},
         })
+
+
+def counted(workflow: Callable[[df.DurableOrchestrationContext], Steps]
+            ) -> Callable[[df.DurableOrchestrationContext], Steps]:
+    """Count a workflow that crashes (a bug, not a refusal) as a failed command, then let the
+    crash fail the instance as before; refusals are counted by `Saga.failed`."""
+
+    @functools.wraps(workflow)
+    def run(context: df.DurableOrchestrationContext) -> Steps:
+        try:
+            return (yield from workflow(context))
+        except DomainError:
+            raise
+        except Exception:
+            envelope = context.get_input()
+            durable.observe_end(context, envelope if isinstance(envelope, dict) else {}, {
+                "status": "failed", "error": {"code": "InternalError"}})
+            raise
+
+    return run
 
 
 def ignore_refusal(response: Any) -> bool:

@@ -1,0 +1,19 @@
+"""A command workflow that crashes (a bug, not a refusal) still counts as a failed command."""
+
+from __future__ import annotations
+
+from obs_api import ObsApi
+from obs_metrics import total
+
+RESULTS = "orders_command_results_total"
+
+
+def test_a_crashed_workflow_is_counted_once_as_a_failed_command(obs: ObsApi) -> None:
+    labels = {"command_type": "PlaceOrder", "outcome": "failed", "code": "InternalError"}
+    before = total(obs.metrics(), RESULTS, **labels)
+    # An envelope no API would build: the workflow fails on it with a KeyError.
+    broken = {"type": "PlaceOrder", "command": {}, "issuer": {"userId": "x", "roles": []}}
+    instance = obs.client.start("place_order", broken)
+    status = obs.client.wait(instance)
+    assert status["runtimeStatus"] == "Failed" and "'orderId'" in status["output"]
+    assert total(obs.metrics(), RESULTS, **labels) == before + 1

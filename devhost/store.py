@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -84,6 +86,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
 
 HISTORY_CACHE_SIZE = 2000
 CHECKPOINT_SECONDS = 1.0
+SLOW_COMMIT_MS = 200
+log = logging.getLogger("devhost.store")
 
 
 def _apply(db: sqlite3.Connection, batch: Batch) -> list[int]:
@@ -282,18 +286,25 @@ class Store:
             self._loop.call_soon_threadsafe(self._resolve, items, results)
 
     def _write_group(self, batches: list[Batch]) -> list[list[int] | BaseException]:
+        """Commit the group; if it fails, each batch alone, so one bad batch fails only its
+        own caller. Never raises: an exception would end the writer thread and stall the host."""
+        started = time.perf_counter()
         try:
             with self._tx() as db:
                 return [_apply(db, b) for b in batches]
-        except sqlite3.Error:
+        except Exception as exc:
             if len(batches) == 1:
-                raise
+                return [exc]
+        finally:
+            took = (time.perf_counter() - started) * 1000
+            if took > SLOW_COMMIT_MS:
+                log.warning("committing %d batch(es) took %.0f ms", len(batches), took)
         out: list[list[int] | BaseException] = []
-        for b in batches:  # one bad batch must not fail the others queued with it
+        for b in batches:
             try:
                 with self._tx() as db:
                     out.append(_apply(db, b))
-            except sqlite3.Error as exc:
+            except Exception as exc:
                 out.append(exc)
         return out
 

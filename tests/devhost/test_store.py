@@ -36,3 +36,21 @@ def test_cached_history_follows_appends_and_resets(tmp_path: Path) -> None:
     assert store.history("i") == []
     reopened = Store(tmp_path / "d.db")
     assert reopened.history("i") == []
+
+
+def test_a_bad_batch_fails_only_its_own_caller(tmp_path: Path) -> None:
+    import asyncio
+
+    async def scenario() -> None:
+        store = Store(tmp_path / "d.db")
+        store.start_writer(asyncio.get_running_loop())
+        bad = store.submit(Batch(work=[NewWork("orch", "i", {"x": object()}, 1.0)]))
+        good = store.submit(Batch(work=[NewWork("orch", "i", {"ok": True}, 1.0)]))
+        with pytest.raises(TypeError):
+            await asyncio.wait_for(bad, 10)
+        assert len(await asyncio.wait_for(good, 10)) == 1
+        later = store.submit(Batch(work=[NewWork("orch", "i", {"ok": 2}, 1.0)]))
+        assert len(await asyncio.wait_for(later, 10)) == 1  # the writer thread is still alive
+        store.close()
+
+    asyncio.run(scenario())

@@ -91,7 +91,10 @@ def _start(args: argparse.Namespace) -> int:
 
 
 def _deadletters(args: argparse.Namespace) -> int:
-    from devhost.records import Batch, NewWork
+    import time
+
+    from devhost.eventgrid import delivery
+    from devhost.records import Batch
     from devhost.store import Store
 
     store = Store(args.data / "devhost.db")
@@ -107,12 +110,10 @@ def _deadletters(args: argparse.Namespace) -> int:
     if args.id is not None and not chosen:
         print(f"no dead letter with id {args.id}", file=sys.stderr)
         return 1
-    import time
-
     for r in chosen:
-        store.commit(Batch(work=[NewWork("eventgrid", r["function"],
-                                         {"event": json.loads(r["event"]), "attempt": 1},
-                                         time.time() - 1)]))
+        # Due now by the wall clock; a host whose clock was advanced sees it as due too.
+        store.commit(Batch(work=[delivery(r["function"], json.loads(r["event"]),
+                                          time.time() - 1)]))
         store.delete_deadletter(r["id"])
     print(f"requeued {len(chosen)} event(s); a running host delivers them", file=sys.stderr)
     return 0

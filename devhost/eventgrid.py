@@ -83,8 +83,7 @@ class EventGrid:
                     copies = 2
                 for _ in range(copies):
                     delay = self._rng.uniform(0, self.chaos.max_delay) if self.chaos else 0.0
-                    work.append(NewWork("eventgrid", sub.name, {"event": ev, "attempt": 1},
-                                        now + delay))
+                    work.append(delivery(sub.name, ev, now + delay))
         return work
 
     async def deliver(self, item: WorkItem, now: float) -> Batch:
@@ -111,9 +110,8 @@ class EventGrid:
             batch.deadletters.append((fn.name, event, inv.error_text(), attempt, now))
         else:
             batch.deliveries.append((fn.name, event_id, attempt, "retrying", now))
-            batch.work.append(NewWork("eventgrid", fn.name, {"event": event,
-                                                             "attempt": attempt + 1},
-                                      now + self.policy.delay(attempt)))
+            batch.work.append(delivery(fn.name, event, now + self.policy.delay(attempt),
+                                       attempt + 1))
         return batch
 
     async def invoke_now(self, fn: FunctionInfo, events: list[dict[str, Any]],
@@ -130,8 +128,11 @@ class EventGrid:
                 failures.append(inv.error_text())
         return failures
 
-    def replay_deadletter(self, function: str, event: dict[str, Any], now: float) -> NewWork:
-        return NewWork("eventgrid", function, {"event": event, "attempt": 1}, now)
+
+
+def delivery(function: str, event: dict[str, Any], due: float, attempt: int = 1) -> NewWork:
+    """One delivery of an event to one subscriber; replaying a dead letter starts at attempt 1."""
+    return NewWork("eventgrid", function, {"event": event, "attempt": attempt}, due)
 
 
 def normalize_topic_events(body: Any) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from devhost.durable.entities import split_entity_id
 from devhost.durable.history import status_time
+from devhost.eventgrid import delivery
 from devhost.monitor.util import NotFound, decode_token, encode_token, int_arg, payload
 from devhost.records import Batch
 
@@ -75,8 +76,7 @@ async def replay_deadletter(server: Server, dl_id: int) -> dict[str, Any]:
     row = next((r for r in rt.store.deadletters() if r["id"] == dl_id), None)
     if row is None:
         raise NotFound(f"no dead letter {dl_id}")
-    work = rt.eventgrid.replay_deadletter(row["function"], json.loads(row["event"]),
-                                          rt.clock.now())
+    work = delivery(row["function"], json.loads(row["event"]), rt.clock.now())
     committed = rt.commit(Batch(work=[work]))
     if inspect.isawaitable(committed):
         await committed  # the delivery is stored before the dead letter goes

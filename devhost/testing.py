@@ -27,9 +27,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import pytest
@@ -39,12 +39,26 @@ from prometheus_client.parser import text_string_to_metric_families
 from devhost.auth import TokenIssuer
 from devhost.keys import load_or_create_keys
 
+T = TypeVar("T")
 TERMINAL = ("Completed", "Failed", "Terminated", "Canceled")
 _READY = re.compile(r"devhost ready on (http://\S+)")
 
 
 class DevhostError(AssertionError):
     pass
+
+
+def poll(read: Callable[[], T], done: Callable[[T], bool], timeout: float,
+         failure: Callable[[T], str]) -> T:
+    """Read until `done` holds, or fail with the last value read (never a blind sleep)."""
+    deadline = time.monotonic() + timeout
+    value = read()
+    while not done(value):
+        if time.monotonic() >= deadline:
+            raise DevhostError(failure(value))
+        time.sleep(0.02)
+        value = read()
+    return value
 
 
 class DevhostProcess:
@@ -98,13 +112,8 @@ class DevhostProcess:
 
     def wait_output(self, text: str, timeout: float = 10.0) -> str:
         """Poll the captured output (read by a thread) until it contains `text`."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            out = self.output()
-            if text in out:
-                return out
-            time.sleep(0.02)
-        raise DevhostError(f"{text!r} never appeared in the host output")
+        return poll(self.output, lambda out: text in out, timeout,
+                    lambda _: f"{text!r} never appeared in the host output")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int | None:
         if self.proc is None or self.proc.poll() is not None:
@@ -183,29 +192,24 @@ class DevhostClient:
     def wait(self, instance_id: str, timeout: float = 30.0,
              until: Sequence[str] = TERMINAL, history: bool = False) -> dict[str, Any]:
         """Poll until the instance reaches one of `until`; fails with the last status."""
-        deadline = time.monotonic() + timeout
-        last: dict[str, Any] | None = None
-        while time.monotonic() < deadline:
-            last = self.status(instance_id, history=history, output=history)
-            if last is not None and last["runtimeStatus"] in until:
-                return last
-            time.sleep(0.02)
-        raise DevhostError(f"instance {instance_id} did not reach {list(until)} within "
-                           f"{timeout}s; last status: {json.dumps(last)}")
+        found = poll(lambda: self.status(instance_id, history=history, output=history),
+                     lambda st: st is not None and st["runtimeStatus"] in until, timeout,
+                     lambda st: f"instance {instance_id} did not reach {list(until)} within "
+                                f"{timeout}s; last status: {json.dumps(st)}")
+        assert found is not None
+        return found
 
     def wait_history(self, instance_id: str, event_type: str, count: int = 1,
                      timeout: float = 30.0) -> dict[str, Any]:
         """Poll until the history holds `count` events of a type (e.g. a step completed)."""
-        deadline = time.monotonic() + timeout
-        last: dict[str, Any] | None = None
-        while time.monotonic() < deadline:
-            last = self.status(instance_id, history=True)
-            events = (last or {}).get("historyEvents") or []
-            if sum(e["EventType"] == event_type for e in events) >= count:
-                return last or {}
-            time.sleep(0.02)
-        raise DevhostError(f"instance {instance_id} never had {count} {event_type} event(s); "
-                           f"last status: {json.dumps(last)}")
+        def enough(st: dict[str, Any] | None) -> bool:
+            events = (st or {}).get("historyEvents") or []
+            return sum(e["EventType"] == event_type for e in events) >= count
+
+        found = poll(lambda: self.status(instance_id, history=True), enough, timeout,
+                     lambda st: f"instance {instance_id} never had {count} {event_type} "
+                                f"event(s); last status: {json.dumps(st)}")
+        return found or {}
 
     def raise_event(self, instance_id: str, name: str, data: Any = None) -> requests.Response:
         return self.mgmt_call("POST", f"instances/{quote(instance_id, safe='')}/raiseEvent/"
@@ -235,14 +239,8 @@ class DevhostClient:
 
     def wait_entity(self, name: str, key: str, predicate: Any,
                     timeout: float = 30.0) -> Any:
-        deadline = time.monotonic() + timeout
-        state = None
-        while time.monotonic() < deadline:
-            state = self.entity(name, key)
-            if predicate(state):
-                return state
-            time.sleep(0.02)
-        raise DevhostError(f"entity @{name}@{key} state never matched; last: {state!r}")
+        return poll(lambda: self.entity(name, key), predicate, timeout,
+                    lambda state: f"entity @{name}@{key} state never matched; last: {state!r}")
 
     def backlog(self) -> dict[str, int]:
         """Queued work per kind (orch, activity, entity, eventgrid), including work in progress."""
@@ -259,14 +257,9 @@ class DevhostClient:
                   timeout: float = 30.0) -> None:
         """Poll until no work of these kinds is queued or running (timers far ahead count too,
         so leave "orch" out while an orchestration waits on a long timer)."""
-        deadline = time.monotonic() + timeout
-        left: dict[str, int] = {}
-        while time.monotonic() < deadline:
-            left = {k: n for k, n in self.backlog().items() if k in kinds and n}
-            if not left:
-                return
-            time.sleep(0.02)
-        raise DevhostError(f"work still queued after {timeout}s: {left}")
+        poll(lambda: {k: n for k, n in self.backlog().items() if k in kinds and n},
+             lambda left: not left, timeout,
+             lambda left: f"work still queued after {timeout}s: {left}")
 
     def advance(self, seconds: float) -> None:
         """Move the host's clock forward so durable timers fire without waiting."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 import time
@@ -77,9 +76,7 @@ async def replay_deadletter(server: Server, dl_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"no dead letter {dl_id}")
     work = delivery(row["function"], json.loads(row["event"]), rt.clock.now())
-    committed = rt.commit(Batch(work=[work]))
-    if inspect.isawaitable(committed):
-        await committed  # the delivery is stored before the dead letter goes
+    await rt.commit(Batch(work=[work]))  # the delivery is stored before the dead letter goes
     rt.store.delete_deadletter(dl_id)
     return {"replayed": dl_id, "function": row["function"]}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
@@ -31,11 +31,12 @@ def camel(name: str) -> str:
 
 def to_wire(value: Any) -> Any:
     """A dataclass (or a tuple/list/dict of them) as camelCase, JSON-ready values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            camel(field.name): to_wire(getattr(value, field.name))
-            for field in dataclasses.fields(value)
-        }
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    fields = _field_keys(kind)
+    if fields is not None:
+        return {key: to_wire(getattr(value, name)) for name, key in fields}
     if isinstance(value, tuple | list):
         return [to_wire(item) for item in value]
     if isinstance(value, dict):
@@ -43,82 +44,150 @@ def to_wire(value: Any) -> Any:
     return value
 
 
+_SCALARS = frozenset({str, int, bool, float, type(None)})
+
+
+_FIELD_KEYS: dict[type, tuple[tuple[str, str], ...] | None] = {}
+
+
+def _field_keys(kind: type) -> tuple[tuple[str, str], ...] | None:
+    """(attribute, wire key) per field of a dataclass type; ``None`` for anything else."""
+    try:
+        return _FIELD_KEYS[kind]
+    except KeyError:
+        keys = None
+        if dataclasses.is_dataclass(kind):
+            keys = tuple((field.name, camel(field.name)) for field in dataclasses.fields(kind))
+        _FIELD_KEYS[kind] = keys
+        return keys
+
+
 def from_wire(cls: type[T], data: object, where: str = "") -> T:
     """Build ``cls`` from its camelCase wire form, checking each field's JSON type."""
-    where = where or cls.__name__
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls!r} is not a dataclass")
-    if not isinstance(data, Mapping):
-        raise WireFormatError(f"{where}: expected an object")
-    hints = _hints(cls)
-    kwargs: dict[str, Any] = {}
-    for field in dataclasses.fields(cls):
-        if not field.init:
-            continue
-        key = camel(field.name)
-        if key not in data:
-            no_default = field.default is dataclasses.MISSING
-            if no_default and field.default_factory is dataclasses.MISSING:
-                raise WireFormatError(f"{where}.{key} is required")
-            continue
-        kwargs[field.name] = _convert(hints[field.name], data[key], f"{where}.{key}")
-    return cls(**kwargs)
+    result: T = _reader(cls)(data, where or cls.__name__)
+    return result
+
+
+# A reader checks one JSON value against one type hint and converts it. Readers are built once per
+# hint (types are walked when a contract is first read, not on every value), which keeps entity
+# state with hundreds of nested records cheap to load.
+Reader = Callable[[object, str], Any]
 
 
 @functools.cache
-def _hints(cls: type) -> dict[str, Any]:
-    """Resolved field types; resolving them means evaluating annotations, so once per class."""
-    return get_type_hints(cls)
-
-
-def _convert(hint: Any, value: object, where: str) -> Any:
+def _reader(hint: Any) -> Reader:
     origin = get_origin(hint)
     if origin in (Union, types.UnionType):
-        return _convert_optional(hint, value, where)
+        return _optional_reader(hint)
     if origin is tuple:
-        item_hint = get_args(hint)[0]
+        return _tuple_reader(get_args(hint)[0])
+    if origin is dict or hint is dict:
+        return _read_object
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _dataclass_reader(hint)
+    return _scalar_reader(hint)
+
+
+def _dataclass_reader(cls: type) -> Reader:
+    plan: list[tuple[str, str, bool, Reader]] = []
+    hints = get_type_hints(cls)
+
+    def read(data: object, where: str) -> Any:
+        if not isinstance(data, Mapping):
+            raise WireFormatError(f"{where}: expected an object")
+        if not plan:  # filled on first use: a self-referencing contract must not recurse here
+            plan.extend(_plan(cls, hints))
+        kwargs: dict[str, Any] = {}
+        for key, name, required, reader in plan:
+            if key in data:
+                kwargs[name] = reader(data[key], f"{where}.{key}")
+            elif required:
+                raise WireFormatError(f"{where}.{key} is required")
+        return cls(**kwargs)
+
+    return read
+
+
+def _plan(cls: type, hints: dict[str, Any]) -> list[tuple[str, str, bool, Reader]]:
+    return [
+        (
+            camel(field.name),
+            field.name,
+            field.default is dataclasses.MISSING
+            and field.default_factory is dataclasses.MISSING,
+            _reader(hints[field.name]),
+        )
+        for field in dataclasses.fields(cls)
+        if field.init
+    ]
+
+
+def _tuple_reader(item_hint: Any) -> Reader:
+    item = _reader(item_hint)
+
+    def read(value: object, where: str) -> Any:
         if not isinstance(value, list | tuple):
             raise WireFormatError(f"{where}: expected an array")
-        return tuple(_convert(item_hint, item, f"{where}[{i}]") for i, item in enumerate(value))
-    if origin is dict or hint is dict:
-        if not isinstance(value, Mapping):
-            raise WireFormatError(f"{where}: expected an object")
-        return dict(value)
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return from_wire(hint, value, where)
-    return _convert_scalar(hint, value, where)
+        return tuple(item(entry, f"{where}[{i}]") for i, entry in enumerate(value))
+
+    return read
 
 
-def _convert_optional(hint: Any, value: object, where: str) -> Any:
-    options = [arg for arg in get_args(hint) if arg is not type(None)]
-    if value is None:
-        if len(options) < len(get_args(hint)):
-            return None
-        raise WireFormatError(f"{where} must not be null")
+def _read_object(value: object, where: str) -> Any:
+    if not isinstance(value, Mapping):
+        raise WireFormatError(f"{where}: expected an object")
+    return dict(value)
+
+
+def _optional_reader(hint: Any) -> Reader:
+    args = get_args(hint)
+    options = [arg for arg in args if arg is not type(None)]
+    nullable = len(options) < len(args)
     if len(options) != 1:
-        raise TypeError(f"{where}: only 'X | None' unions are supported")
-    return _convert(options[0], value, where)
+        raise TypeError(f"{hint!r}: only 'X | None' unions are supported")
+    inner = _reader(options[0])
+
+    def read(value: object, where: str) -> Any:
+        if value is None:
+            if nullable:
+                return None
+            raise WireFormatError(f"{where} must not be null")
+        return inner(value, where)
+
+    return read
 
 
-def _convert_scalar(hint: Any, value: object, where: str) -> Any:
+def _scalar_reader(hint: Any) -> Reader:
     if hint is Any or hint is object:
-        return value
+        return lambda value, where: value
     if isinstance(hint, type) and issubclass(hint, Enum):
-        try:
-            return hint(value)
-        except ValueError:
-            raise WireFormatError(f"{where}: not one of the allowed values") from None
+        enum = hint
+
+        def read_enum(value: object, where: str) -> Any:
+            try:
+                return enum(value)
+            except ValueError:
+                raise WireFormatError(f"{where}: not one of the allowed values") from None
+
+        return read_enum
     if hint is bool:
-        ok = isinstance(value, bool)
-    elif hint is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif hint is str:
-        ok = isinstance(value, str)
-    else:
-        raise TypeError(f"{where}: unsupported contract type {hint!r}")
-    if not ok:
-        raise WireFormatError(f"{where}: expected {hint.__name__}")
-    return value
+        return _checked(bool, lambda value: isinstance(value, bool))
+    if hint is int:
+        return _checked(int, lambda value: isinstance(value, int) and not isinstance(value, bool))
+    if hint is str:
+        return _checked(str, lambda value: isinstance(value, str))
+    raise TypeError(f"unsupported contract type {hint!r}")
+
+
+def _checked(kind: type, ok: Callable[[object], bool]) -> Reader:
+    def read(value: object, where: str) -> Any:
+        if not ok(value):
+            raise WireFormatError(f"{where}: expected {kind.__name__}")
+        return value
+
+    return read
 
 
 def format_timestamp(moment: datetime) -> str:

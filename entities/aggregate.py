@@ -38,10 +38,13 @@ class CommandResult:
 
 @dataclass(frozen=True)
 class AppliedCommand:
+    """A remembered command. Its result stays in wire form: state is loaded on every operation
+    and a repeat is rare, so the result is only decoded when a repeat asks for it."""
+
     command_id: str
     operation: str
     actor: str
-    result: CommandResult
+    result: dict[str, Any]
     fingerprint: str = ""
 
 
@@ -114,7 +117,7 @@ def execute(
         events.append(event)
     result = CommandResult(step.key, step.aggregate_id, new_state.version, tuple(events))
     entry = AppliedCommand(
-        step.key, step.operation, step.principal.user_id, result, step.fingerprint
+        step.key, step.operation, step.principal.user_id, result.to_dict(), step.fingerprint
     )
     kept = (*new_state.applied, entry)[-step.memory :]
     return Outcome(dataclasses.replace(new_state, applied=kept), result)
@@ -129,7 +132,7 @@ def _recall(applied: Sequence[AppliedCommand], step: Step) -> CommandResult | No
             raise IdempotencyKeyReused()
         if not same_actor:
             raise IdempotencyKeyReused()
-        return entry.result
+        return CommandResult.from_dict(entry.result)
     return None
 
 

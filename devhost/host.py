@@ -16,6 +16,7 @@ from devhost.auth import TokenIssuer
 from devhost.durable.api import DurableApi
 from devhost.durable.client import DurableClientOps
 from devhost.durable.clock import Clock
+from devhost.durable.inproc import InProcessClient
 from devhost.durable.replay import ReplayLogFilter
 from devhost.durable.runtime import Runtime
 from devhost.eventgrid import Chaos, EventGrid, RetryPolicy
@@ -76,6 +77,10 @@ async def serve(app: LoadedApp, opts: StartOptions) -> None:
     rpc_site = web.TCPSite(rpc_runner, "127.0.0.1", 0)
     await rpc_site.start()
     server.rpc_url = f"http://127.0.0.1:{_bound_port(rpc_site)}"
+    if os.environ.get("DEVHOST_DURABLE_CLIENT", "inproc") != "http":
+        InProcessClient(f"{server.rpc_url}/durabletask/",
+                        lambda request, tail: api.handle(request, tail, server.durable_base),
+                        loop).install()
 
     public_runner = web.AppRunner(server.public_app(), access_log=None)
     await public_runner.setup()

@@ -27,7 +27,8 @@ STATUSES = ("Running", "Completed", "ContinuedAsNew", "Failed", "Canceled", "Ter
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(status=status, body=json.dumps(body), content_type="application/json",
+    return web.Response(status=status, body=json.dumps(body).encode(),
+                        content_type="application/json",
                         charset="utf-8", headers=headers)
 
 
@@ -173,7 +174,7 @@ class DurableApi:
         if timeout is not None:
             inst = await self.ops.wait(iid, float(timeout))
             if inst is not None and inst.status == "Completed":
-                return web.Response(status=200, body=inst.output or "null",
+                return web.Response(status=200, body=(inst.output or "null").encode(),
                                     content_type="application/json")
             if inst is not None and inst.status in ("Failed", "Terminated", "Canceled"):
                 return _json(status_json(inst), 200)

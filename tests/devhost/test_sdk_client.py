@@ -1,8 +1,20 @@
-"""Every DurableOrchestrationClient call, made by app code through devhost's RPC endpoint."""
+"""Every DurableOrchestrationClient call, made by app code through devhost's RPC endpoint.
 
+Each test runs twice: with the client's calls answered in process (the default) and over the
+loopback RPC listener the binding names (`DEVHOST_DURABLE_CLIENT=http`), which must agree.
+"""
+
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from devhost.testing import DevhostClient
+
+
+@pytest.fixture(scope="module", params=["inproc", "http"])
+def devhost_env(event_dir: Path, request: pytest.FixtureRequest) -> dict[str, str]:
+    return {"SAMPLE_OUT_DIR": str(event_dir), "DEVHOST_DURABLE_CLIENT": request.param}
 
 
 def call(devhost: DevhostClient, method: str, **args: Any) -> Any:

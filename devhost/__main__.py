@@ -34,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="delivery attempts before an event is dead-lettered")
     s.add_argument("--eventgrid-retry-delay", type=float, default=1.0,
                    help="first retry delay in seconds (doubles per attempt)")
+    # How the first process starts the others (FUNCTIONS_WORKER_PROCESS_COUNT > 1).
+    s.add_argument("--process", default=None, help=argparse.SUPPRESS)
+    s.add_argument("--lifeline-fd", type=int, default=None, help=argparse.SUPPRESS)
+    s.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
 
     t = sub.add_parser("token", help="mint a bearer token the running host accepts")
     t.add_argument("--sub", required=True)
@@ -58,10 +62,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _start(args: argparse.Namespace) -> int:
+    from devhost.cluster import ClusterError
     from devhost.eventgrid import Chaos
     from devhost.host import StartOptions, serve, setup_logging
     from devhost.loader import AppLoadError, load_app
     from devhost.metrics import install_meter_provider
+    from devhost.partitions import Partitions
 
     setup_logging()
     # Before the app's import, so its meters and the host's share one registry.
@@ -81,11 +87,18 @@ def _start(args: argparse.Namespace) -> int:
     opts = StartOptions(app_dir=app.root, port=args.port, host=args.host,
                         data_dir=args.data.resolve() if args.data else None, chaos=chaos,
                         eventgrid_attempts=args.eventgrid_attempts,
-                        eventgrid_first_delay=args.eventgrid_retry_delay)
+                        eventgrid_first_delay=args.eventgrid_retry_delay,
+                        lifeline_fd=args.lifeline_fd, ready_fd=args.ready_fd)
+    if args.process:
+        index, count = (int(part) for part in args.process.split("/"))
+        opts.partitions = Partitions(index, count)
     try:
         asyncio.run(serve(app, opts))
     except OSError as exc:
         print(f"devhost: cannot listen: {exc}", file=sys.stderr)
+        return 2
+    except ClusterError as exc:
+        print(f"devhost: cannot start: {exc}", file=sys.stderr)
         return 2
     return 0
 

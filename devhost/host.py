@@ -13,6 +13,15 @@ from pathlib import Path
 from aiohttp import web
 
 from devhost.auth import TokenIssuer
+from devhost.cluster import (
+    SETTING,
+    Children,
+    Peers,
+    lock_data_folder,
+    process_count,
+    report_ready,
+    watch_lifeline,
+)
 from devhost.durable.api import DurableApi
 from devhost.durable.client import DurableClientOps
 from devhost.durable.clock import Clock
@@ -23,6 +32,8 @@ from devhost.eventgrid import Chaos, EventGrid, RetryPolicy
 from devhost.invoker import Invoker
 from devhost.keys import load_or_create_keys
 from devhost.loader import LoadedApp
+from devhost.partitions import ONE_PROCESS, Partitions
+from devhost.records import Batch
 from devhost.server import Server, describe_routes
 from devhost.store import Store
 
@@ -38,6 +49,14 @@ class StartOptions:
     chaos: Chaos | None = None
     eventgrid_attempts: int = 6
     eventgrid_first_delay: float = 1.0
+    # Set for processes the first one starts (FUNCTIONS_WORKER_PROCESS_COUNT > 1).
+    partitions: Partitions = ONE_PROCESS
+    lifeline_fd: int | None = None
+    ready_fd: int | None = None
+
+    @property
+    def first(self) -> bool:
+        return self.partitions.index == 0
 
 
 def setup_logging() -> None:
@@ -56,17 +75,27 @@ def data_dir_for(opts: StartOptions) -> Path:
 
 async def serve(app: LoadedApp, opts: StartOptions) -> None:
     data = data_dir_for(opts)
-    store = Store(data / "devhost.db")
-    store.start_writer(asyncio.get_running_loop())
+    parts = opts.partitions
+    if opts.first:
+        parts = Partitions(0, process_count())
+        lock_fd = lock_data_folder(data)
+    store = Store(data / "devhost.db", parts)
+    loop = asyncio.get_running_loop()
+    store.start_writer(loop)
     keys = load_or_create_keys(data)
     issuer = TokenIssuer(data)
-    loop = asyncio.get_running_loop()
     invoker = Invoker(loop, str(app.root),
                       threads=max(4, min(32, app.config.max_activities + 4)))
     clock = Clock(store)
     eventgrid = EventGrid(app, invoker, RetryPolicy(opts.eventgrid_attempts,
                                                     opts.eventgrid_first_delay), opts.chaos)
     runtime = Runtime(app, store, invoker, clock, eventgrid)
+    peers = None
+    if not parts.single:
+        peers = Peers(store, parts, runtime.wake, clock.refresh)
+        await peers.start()
+        runtime.peers = peers
+        clock.on_advance = peers.clock_moved
     api = DurableApi(DurableClientOps(runtime), app.config.hub_name,
                      keys.system_keys["durabletask_extension"])
     server = Server(app, runtime, api, keys, issuer)
@@ -77,6 +106,8 @@ async def serve(app: LoadedApp, opts: StartOptions) -> None:
     rpc_site = web.TCPSite(rpc_runner, "127.0.0.1", 0)
     await rpc_site.start()
     server.rpc_url = f"http://127.0.0.1:{_bound_port(rpc_site)}"
+    if not parts.single:
+        store.commit(Batch(meta={f"rpc.{parts.index}": server.rpc_url}))
     if os.environ.get("DEVHOST_DURABLE_CLIENT", "inproc") != "http":
         InProcessClient(f"{server.rpc_url}/durabletask/",
                         lambda request, tail: api.handle(request, tail, server.durable_base),
@@ -85,25 +116,59 @@ async def serve(app: LoadedApp, opts: StartOptions) -> None:
     public_runner = web.AppRunner(server.public_app(), access_log=None)
     await public_runner.setup()
     port = opts.port if opts.port is not None else (app.http_port or 7071)
-    site = web.TCPSite(public_runner, opts.host, port)
+    site = web.TCPSite(public_runner, opts.host, port, reuse_port=not parts.single)
     await site.start()
     shown = "127.0.0.1" if opts.host in ("0.0.0.0", "") else opts.host
     server.public_url = f"http://{shown}:{_bound_port(site)}"
+
+    children = None
+    if opts.first and not parts.single:
+        children = Children(lambda index: _child_command(opts, _bound_port(site), index,
+                                                         parts.count), parts.count, lock_fd)
+        await loop.run_in_executor(None, children.start)
+    if opts.lifeline_fd is not None:
+        watch_lifeline(opts.lifeline_fd)
 
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     dispatcher = asyncio.create_task(runtime.run())
-    _announce(server, data)
+    watcher = asyncio.create_task(children.watch()) if children is not None else None
+    if opts.ready_fd is not None:
+        report_ready(opts.ready_fd)
+    if opts.first:
+        _announce(server, data, parts.count)
     await stop.wait()
-    print("devhost stopping: finishing in-flight work", flush=True)
+    if opts.first:
+        print("devhost stopping: finishing in-flight work", flush=True)
+    if watcher is not None:
+        watcher.cancel()
     await public_runner.cleanup()
+    if children is not None:
+        await loop.run_in_executor(None, children.stop)
     await runtime.stop(grace=10.0)
     dispatcher.cancel()
     await rpc_runner.cleanup()
+    if peers is not None:
+        peers.close()
     invoker.shutdown()
     store.close()
-    print("devhost stopped", flush=True)
+    if opts.first:
+        print("devhost stopped", flush=True)
+
+
+def _child_command(opts: StartOptions, port: int, index: int, count: int) -> list[str]:
+    """The command line of process `index`: the first one's options, its port and its share."""
+    cmd = [sys.executable, "-m", "devhost", "start", "--app", str(opts.app_dir),
+           "--data", str(data_dir_for(opts)), "--port", str(port), "--host", opts.host,
+           "--eventgrid-attempts", str(opts.eventgrid_attempts),
+           "--eventgrid-retry-delay", str(opts.eventgrid_first_delay),
+           "--process", f"{index}/{count}"]
+    if opts.chaos is not None:
+        cmd += ["--chaos-eventgrid", "--chaos-max-delay", str(opts.chaos.max_delay)]
+        if opts.chaos.seed is not None:
+            cmd += ["--chaos-seed", str(opts.chaos.seed + index)]
+    return cmd
 
 
 def _mount_extras(server: Server) -> None:
@@ -121,7 +186,7 @@ def _bound_port(site: web.TCPSite) -> int:
     return int(server.sockets[0].getsockname()[1])
 
 
-def _announce(server: Server, data: Path) -> None:
+def _announce(server: Server, data: Path, processes: int) -> None:
     lines = ["devhost: functions served"]
     lines += describe_routes(server) or ["  (no HTTP triggers)"]
     others = [f for f in server.app.functions if f.trigger_type != "httpTrigger"]
@@ -129,6 +194,8 @@ def _announce(server: Server, data: Path) -> None:
         lines.append(f"  {f.name}: {f.trigger_type}"
                      + (f" '{f.durable_name}'" if f.durable_name else ""))
     lines.append(f"  data: {data}")
+    if processes > 1:
+        lines.append(f"  processes: {processes} ({SETTING})")
     lines.append(f"  management API: {server.durable_base}/instances (system key: "
                  "python -m devhost keys)")
     if server.monitor is not None:

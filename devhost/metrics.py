@@ -17,6 +17,9 @@ from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.resources import Resource
 from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import Collector
 
 _registry: CollectorRegistry | None = None
 
@@ -35,6 +38,41 @@ def install_meter_provider(service: str) -> CollectorRegistry:
 
 def prometheus_text() -> bytes:
     return generate_latest(_registry) if _registry is not None else b""
+
+
+def merge_prometheus(texts: Iterable[bytes]) -> bytes:
+    """One exposition from several processes': counts and histograms add up, and a gauge shows
+    the largest value (the backlog is the same store seen from each; a lag is worst-of)."""
+    merged: dict[str, Metric] = {}
+    values: dict[tuple[str, str, tuple[tuple[str, str], ...]], float] = {}
+    for text in texts:
+        for family in text_string_to_metric_families(text.decode()):
+            kept = merged.setdefault(family.name, Metric(family.name, family.documentation,
+                                                         family.type, family.unit))
+            for sample in family.samples:
+                key = (family.name, sample.name, tuple(sorted(sample.labels.items())))
+                if key not in values:
+                    values[key] = sample.value
+                    kept.samples.append(sample)
+                elif family.type == "gauge":
+                    values[key] = max(values[key], sample.value)
+                else:
+                    values[key] += sample.value
+    for family in merged.values():
+        family.samples = [
+            s._replace(value=values[(family.name, s.name, tuple(sorted(s.labels.items())))])
+            for s in family.samples]
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Fixed(list(merged.values())))
+    return generate_latest(registry)
+
+
+class _Fixed(Collector):
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self.families
 
 
 class Stats:

@@ -7,6 +7,7 @@ extension's local RPC endpoint does in Azure.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -14,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
 from aiohttp import web
 
 from devhost.auth import (
@@ -29,7 +31,7 @@ from devhost.eventgrid import normalize_topic_events
 from devhost.httpconv import UnencodableResponse, from_func_response, to_func_request
 from devhost.keys import HostKeys, authorize, presented_key
 from devhost.loader import FunctionInfo, LoadedApp
-from devhost.metrics import prometheus_text
+from devhost.metrics import merge_prometheus, prometheus_text
 from devhost.records import Batch
 from devhost.routes import RouteNotFound, RouteTable
 
@@ -72,6 +74,7 @@ class Server:
     def rpc_app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_route("*", "/durabletask/{tail:.*}", self._rpc)
+        app.router.add_get("/devhost/metrics", self._own_metrics)  # for sibling processes
         return app
 
     @property
@@ -149,7 +152,7 @@ class Server:
         if not self._key_ok(request, "admin"):
             return problem(401, "Unauthorized", "admin routes need the master key")
         if rest.lower() == "metrics" and request.method == "GET":
-            return web.Response(body=prometheus_text(),
+            return web.Response(body=await self._all_metrics(),
                                 content_type="text/plain", charset="utf-8",
                                 headers={"X-Content-Format": "prometheus 0.0.4"})
         if rest.lower() == "devhost/clock" and request.method == "POST":
@@ -157,6 +160,32 @@ class Server:
         if rest.lower().startswith("functions/") and request.method == "POST":
             return await self._invoke_admin(request, rest[len("functions/"):])
         return problem(404, "Not Found", f"no admin route {rest}")
+
+    async def _all_metrics(self) -> bytes:
+        """This process's metrics, merged with its siblings' when there are several."""
+        parts = self.rt.store.partitions
+        if parts.single:
+            return prometheus_text()
+        urls = [self.rt.store.meta(f"rpc.{i}") for i in range(parts.count) if i != parts.index]
+        headers = {"x-functions-key": self.keys.master_key}
+
+        async def fetch(session: aiohttp.ClientSession, url: str) -> bytes:
+            try:
+                async with session.get(f"{url}/devhost/metrics", headers=headers) as r:
+                    return await r.read() if r.status == 200 else b""
+            except (aiohttp.ClientError, TimeoutError):
+                log.warning("metrics of the devhost process at %s are missing", url)
+                return b""
+
+        timeout = aiohttp.ClientTimeout(total=5)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            others = await asyncio.gather(*(fetch(session, u) for u in urls if u))
+        return merge_prometheus([prometheus_text(), *others])
+
+    async def _own_metrics(self, request: web.Request) -> web.StreamResponse:
+        if not self._key_ok(request, "admin"):
+            return problem(401, "Unauthorized", "needs the master key")
+        return web.Response(body=prometheus_text(), content_type="text/plain", charset="utf-8")
 
     async def _advance_clock(self, request: web.Request) -> web.Response:
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -22,7 +23,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from devhost.partitions import ONE_PROCESS, STATEFUL_KINDS, Partitions
 from devhost.records import Batch, Instance, WorkItem
+
+try:
+    import fcntl
+except ImportError:  # Windows: one process only, SQLite's own locking suffices
+    fcntl = None  # type: ignore[assignment]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -160,18 +167,26 @@ class Store:
     writes. `commit` writes synchronously (the CLI, and rare admin writes).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, partitions: Partitions = ONE_PROCESS) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.partitions = partitions
+        # Every process's writer takes this file lock around its transactions: a waiting writer
+        # wakes the moment the lock is free, where SQLite's busy handler would sleep and retry.
+        self._write_lock_fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         self._db = self._connect(path)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        with self._file_lock():
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(SCHEMA)
         self._rdb = self._connect(path)
+        self._rdb.create_function("devhost_owner", 1, partitions.target_owner,
+                                  deterministic=True)
         self._lock = threading.RLock()
         self._rlock = threading.Lock()
-        # Histories are append-only and every write goes through here, so a cache of the
-        # decoded events stays exact; it saves decoding the whole history on every episode.
-        self._histories: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+        # Histories are append-only, and only the process that owns an instance appends to it;
+        # a cache of the decoded events, keyed by execution (a restart or a purge and start
+        # elsewhere makes a new one), stays exact and saves decoding the history every episode.
+        self._histories: OrderedDict[str, tuple[str, list[dict[str, Any]]]] = OrderedDict()
         self._queue: queue.SimpleQueue[list[tuple[Batch, asyncio.Future[list[int]]]] | None] = \
             queue.SimpleQueue()
         self._pending: list[tuple[Batch, asyncio.Future[list[int]]]] = []
@@ -221,16 +236,28 @@ class Store:
             self._stop_checkpoints.set()
             self._checkpointer.join()
             self._checkpointer = None
-            with self._lock:
+            with self._lock, self._file_lock():
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         with self._lock:
             self._db.close()
         with self._rlock:
             self._rdb.close()
+        os.close(self._write_lock_fd)
+
+    @contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        if fcntl is None:
+            yield
+            return
+        fcntl.flock(self._write_lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._write_lock_fd, fcntl.LOCK_UN)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        with self._lock, self._file_lock():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -326,8 +353,8 @@ class Store:
         for iid, seq, ev in batch.history:
             cached = self._histories.get(iid)
             if cached is not None:
-                if seq == len(cached):
-                    cached.append(ev)
+                if seq == len(cached[1]):
+                    cached[1].append(ev)
                 else:
                     self._histories.pop(iid)
 
@@ -356,19 +383,24 @@ class Store:
                            (instance_id,))
         return (rows[0]["status"], rows[0]["execution_id"]) if rows else None
 
-    def history(self, instance_id: str) -> list[dict[str, Any]]:
+    def history(self, inst: Instance) -> list[dict[str, Any]]:
         """The instance's events; a fresh list (callers may extend it) of shared dicts."""
-        cached = self._histories.get(instance_id)
-        if cached is None:
-            rows = self._query("SELECT event FROM history WHERE instance_id=? ORDER BY seq",
-                               (instance_id,))
-            cached = [json.loads(r["event"]) for r in rows]
-            self._histories[instance_id] = cached
+        if not self.partitions.owns_target(inst.instance_id):
+            return self._read_history(inst.instance_id)  # another process appends to it
+        cached = self._histories.get(inst.instance_id)
+        if cached is None or cached[0] != inst.execution_id:
+            cached = (inst.execution_id, self._read_history(inst.instance_id))
+            self._histories[inst.instance_id] = cached
             if len(self._histories) > HISTORY_CACHE_SIZE:
                 self._histories.popitem(last=False)
         else:
-            self._histories.move_to_end(instance_id)
-        return list(cached)
+            self._histories.move_to_end(inst.instance_id)
+        return list(cached[1])
+
+    def _read_history(self, instance_id: str) -> list[dict[str, Any]]:
+        rows = self._query("SELECT event FROM history WHERE instance_id=? ORDER BY seq",
+                           (instance_id,))
+        return [json.loads(r["event"]) for r in rows]
 
     def query_instances(self, where: str, args: list[Any], limit: int,
                         offset: int) -> list[Instance]:
@@ -384,7 +416,8 @@ class Store:
         """Targets with due work of a kind, oldest first, skipping those being worked on."""
         rows = self._query(
             "SELECT target, MIN(id) AS first FROM work WHERE kind=? AND due<=? "
-            "GROUP BY target ORDER BY first LIMIT ?", (kind, now, limit + len(busy)))
+            f"{self._owned('target')} GROUP BY target ORDER BY first LIMIT ?",
+            (kind, now, limit + len(busy)))
         return [r["target"] for r in rows if r["target"] not in busy][:limit]
 
     def due_orchestrations(self, now: float, busy: set[str], limit: int) -> list[str]:
@@ -393,12 +426,13 @@ class Store:
             "SELECT target, MIN(id) AS first FROM work w WHERE due<=? AND (kind='ctrl' OR "
             "(kind='orch' AND NOT EXISTS (SELECT 1 FROM instances i WHERE "
             "i.instance_id=w.target AND i.status='Suspended'))) "
-            "GROUP BY target ORDER BY first LIMIT ?", (now, limit + len(busy)))
+            f"{self._owned('target')} GROUP BY target ORDER BY first LIMIT ?",
+            (now, limit + len(busy)))
         return [r["target"] for r in rows if r["target"] not in busy][:limit]
 
     def due_work(self, kind: str, now: float, exclude: set[int], limit: int) -> list[WorkItem]:
-        rows = self._query("SELECT * FROM work WHERE kind=? AND due<=? ORDER BY id LIMIT ?",
-                           (kind, now, limit + len(exclude)))
+        rows = self._query(f"SELECT * FROM work WHERE kind=? AND due<=? {self._owned('id')} "
+                           "ORDER BY id LIMIT ?", (kind, now, limit + len(exclude)))
         return [w for w in map(_work, rows) if w.id not in exclude][:limit]
 
     def work_for(self, kind: str, target: str, now: float, limit: int = 1000) -> list[WorkItem]:
@@ -424,11 +458,23 @@ class Store:
             "SELECT * FROM work WHERE target=? ORDER BY due, id", (target,))]
 
     def next_due(self) -> float | None:
-        # MIN per kind uses the (kind, due) index; MIN over the table would scan all of it, and
-        # every order's fulfilment timer sits there for days.
+        """When this process's next piece of work falls due."""
+        # Per kind, in due order, the (kind, due) index finds it at once; MIN over the table
+        # would scan all of it, and every order's fulfilment timer sits there for days.
         rows = self._query("SELECT MIN(d) AS d FROM (" + " UNION ALL ".join(
-            f"SELECT MIN(due) AS d FROM work WHERE kind='{kind}'" for kind in WORK_KINDS) + ")")
+            f"SELECT * FROM (SELECT due AS d FROM work WHERE kind='{kind}' "
+            f"{self._owned('target' if kind in STATEFUL_KINDS else 'id')} "
+            "ORDER BY due LIMIT 1)" for kind in WORK_KINDS) + ")")
         return rows[0]["d"] if rows and rows[0]["d"] is not None else None
+
+    def _owned(self, column: str) -> str:
+        """The SQL condition for work this process owns (nothing to add for a single one)."""
+        p = self.partitions
+        if p.single:
+            return ""
+        if column == "id":
+            return f"AND id % {p.count} = {p.index}"
+        return f"AND devhost_owner({column}) = {p.index}"
 
     def work_counts(self, now: float) -> dict[str, dict[str, int]]:
         rows = self._query("SELECT kind, SUM(due<=?) AS ready, SUM(due>?) AS waiting "

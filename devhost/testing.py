@@ -84,13 +84,16 @@ class DevhostProcess:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, env=env)
-        threading.Thread(target=self._pump, args=(self.proc,), daemon=True).start()
+        pump = threading.Thread(target=self._pump, args=(self.proc,), daemon=True)
+        pump.start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                line = self._lines.get(timeout=max(0.01, deadline - time.monotonic()))
+                line = self._lines.get(timeout=0.1)
             except queue.Empty:
-                break
+                if self.proc.poll() is not None and self._lines.empty():
+                    break  # it exited (a broken app, a refused start): report it now
+                continue
             m = _READY.search(line)
             if m:
                 self.url = m.group(1)
@@ -99,6 +102,8 @@ class DevhostProcess:
                 return self
             if self.proc.poll() is not None and self._lines.empty():
                 break
+        if self.proc.poll() is not None:
+            pump.join(timeout=5)  # the last lines say why it stopped
         raise DevhostError("devhost did not become ready:\n" + self.output())
 
     def _pump(self, proc: subprocess.Popen[str]) -> None:

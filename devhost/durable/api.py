@@ -204,7 +204,7 @@ class DurableApi:
         if inst is None:
             return web.Response(status=404)
         q = request.query
-        history = (self.ops.store.history(instance_id)
+        history = (self.ops.store.history(inst)
                    if _flag(q.get("showHistory"), False) else None)
         body = status_json(inst, history, _flag(q.get("showInput"), True),
                            _flag(q.get("showHistoryOutput"), False))

@@ -18,6 +18,7 @@ from devhost.records import Batch, Instance, NewWork
 if TYPE_CHECKING:
     from devhost.durable.runtime import Runtime
 
+OTHER_PROCESS_POLL = 0.05
 RUNNING = frozenset({"Pending", "Running", "Suspended", "ContinuedAsNew"})
 
 
@@ -139,5 +140,7 @@ class DurableClientOps:
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:
                 return inst
+            if not self.store.partitions.single:
+                left = min(left, OTHER_PROCESS_POLL)  # its episodes are not announced here
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), timeout=left)

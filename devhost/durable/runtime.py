@@ -15,6 +15,7 @@ import time
 import uuid
 from typing import Any
 
+from devhost.cluster import Peers
 from devhost.durable import history as h
 from devhost.durable.activities import run_activity
 from devhost.durable.clock import Clock
@@ -59,6 +60,8 @@ class Runtime:
         self._not_before: dict[str, float] = {}  # loop time a deferred target may run again
         self._item_not_before: dict[int, float] = {}  # the same for single work items
         self._deliveries_logged = 0
+        # The sibling processes to wake when work for them is committed (several processes).
+        self.peers: Peers | None = None
 
     # -- dispatcher -----------------------------------------------------------------------------
 
@@ -161,8 +164,14 @@ class Runtime:
     def commit(self, batch: Batch) -> asyncio.Future[list[int]]:
         """Queue a batch for the writer; await the result before acting on what it wrote."""
         fut = self.store.submit(batch)
-        fut.add_done_callback(lambda _: self.wake())
+        fut.add_done_callback(lambda done: self._committed(batch, done))
         return fut
+
+    def _committed(self, batch: Batch, done: asyncio.Future[list[int]]) -> None:
+        self.wake()
+        peers = self.peers
+        if peers is not None and batch.work and not done.cancelled() and not done.exception():
+            peers.work_committed(batch.work, done.result())
 
     # -- orchestrations -------------------------------------------------------------------------
 
@@ -197,7 +206,7 @@ class Runtime:
             batch.done += [m.id for m in msgs]
             await self.commit(batch)
             return None
-        history = self.store.history(target)
+        history = self.store.history(inst)
         for m in ctrl:
             self._control(inst, history, m.payload, batch, now)
         if inst.terminal:

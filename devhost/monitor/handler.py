@@ -130,7 +130,7 @@ class Monitor:
         inst = rt.store.instance(iid)
         if inst is None:
             raise NotFound(f"no instance '{iid}'")
-        events = rt.store.history(iid)
+        events = rt.store.history(inst)
         now = rt.clock.now()
         started = _started(rt, inst.instance_id, inst.execution_id)
         running = set(rt.inflight.get("activity", set()))

@@ -27,15 +27,27 @@ def test_a_batch_is_all_or_nothing(tmp_path: Path) -> None:
 
 def test_cached_history_follows_appends_and_resets(tmp_path: Path) -> None:
     store = Store(tmp_path / "d.db")
+    inst = Instance("i", "o", "e1", "Running", None, 1.0, 1.0)
     ev = {"EventType": 12, "EventId": -1, "IsPlayed": False, "Timestamp": "t"}
     store.commit(Batch(history=[("i", 0, ev)]))
-    assert len(store.history("i")) == 1  # now cached
+    assert len(store.history(inst)) == 1  # now cached
     store.commit(Batch(history=[("i", 1, ev)]))
-    assert len(store.history("i")) == 2
+    assert len(store.history(inst)) == 2
     store.commit(Batch(history_resets=["i"]))
-    assert store.history("i") == []
+    assert store.history(inst) == []
     reopened = Store(tmp_path / "d.db")
-    assert reopened.history("i") == []
+    assert reopened.history(inst) == []
+
+
+def test_a_new_execution_written_by_another_process_is_not_served_from_cache(
+        tmp_path: Path) -> None:
+    """Another process may purge an instance and start it again; the new execution id tells."""
+    owner, other = Store(tmp_path / "d.db"), Store(tmp_path / "d.db")
+    ev = {"EventType": 12, "EventId": -1, "IsPlayed": False, "Timestamp": "t"}
+    owner.commit(Batch(history=[("i", 0, ev), ("i", 1, ev)]))
+    assert len(owner.history(Instance("i", "o", "e1", "Running", None, 1.0, 1.0))) == 2
+    other.commit(Batch(history_resets=["i"], history=[("i", 0, ev)]))
+    assert len(owner.history(Instance("i", "o", "e2", "Running", None, 1.0, 1.0))) == 1
 
 
 def test_a_bad_batch_fails_only_its_own_caller(tmp_path: Path) -> None:

@@ -1,0 +1,130 @@
+"""FUNCTIONS_WORKER_PROCESS_COUNT=2: two host processes over one data folder act as one host."""
+
+import collections
+import os
+import signal
+import sqlite3
+from pathlib import Path
+
+import pytest
+import requests
+
+from devhost.partitions import Partitions
+from devhost.testing import DevhostClient, DevhostError, DevhostProcess, poll
+
+SAMPLE = Path(__file__).parent / "apps" / "sample"
+TWO = {"FUNCTIONS_WORKER_PROCESS_COUNT": "2"}
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def host(tmp_path: Path):  # type: ignore[no-untyped-def]
+    proc = DevhostProcess(SAMPLE, tmp_path / "data", env=TWO).start()
+    yield proc
+    proc.stop()
+
+
+def children(host: DevhostProcess) -> list[int]:
+    """The processes the first one started (read from /proc)."""
+    assert host.proc is not None
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == host.proc.pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def rpc_url(host: DevhostProcess, index: int) -> str:
+    """Process `index`'s own durable RPC listener, to send a request through that process."""
+    with sqlite3.connect(host.data_dir / "devhost.db") as db:
+        row = db.execute("SELECT value FROM meta WHERE key=?", (f"rpc.{index}",)).fetchone()
+    return str(row[0])
+
+
+def owned_by(owner: int, prefix: str) -> str:
+    """An instance id that process `owner` of two works on."""
+    parts = Partitions(0, 2)
+    return next(f"{prefix}-{n}" for n in range(1000)
+                if parts.target_owner(f"{prefix}-{n}") == owner)
+
+
+def test_both_processes_work_and_metrics_count_both(host: DevhostProcess) -> None:
+    client = DevhostClient(host)
+    assert len(children(host)) == 1
+    ids = [client.start("hello_sequence", [f"a{i}", f"b{i}"]) for i in range(12)]
+    for i, iid in enumerate(ids):
+        assert client.wait(iid)["output"] == [f"Hello a{i}!", f"Hello b{i}!"]
+    owners = {Partitions(0, 2).target_owner(iid) for iid in ids}
+    assert owners == {0, 1}, "twelve random ids land on both processes"
+    metrics = client.http("GET", "admin/metrics",
+                          headers={"x-functions-key": client.keys.master_key}).text
+    runs = [line for line in metrics.splitlines()
+            if line.startswith("devhost_function_runs_total") and '"say_hello"' in line]
+    assert [float(line.rsplit(" ", 1)[1]) for line in runs] == [24.0]
+
+
+@pytest.mark.parametrize("owner", [0, 1])
+@pytest.mark.parametrize("via", [0, 1])
+def test_an_event_sent_through_either_process_reaches_the_instance(
+        host: DevhostProcess, owner: int, via: int) -> None:
+    client = DevhostClient(host)
+    iid = client.start("approval", {"timeoutSeconds": 3600},
+                       instance_id=owned_by(owner, f"ev{via}"))
+    client.wait(iid, until=["Running"])
+    r = requests.post(f"{rpc_url(host, via)}/durabletask/instances/{iid}/raiseEvent/Approval",
+                      json={"by": "bob"}, timeout=10)
+    assert r.status_code == 202
+    assert client.wait(iid)["output"] == {"approved": {"by": "bob"}}
+
+
+def test_moving_the_clock_fires_timers_in_every_process(host: DevhostProcess) -> None:
+    client = DevhostClient(host)
+    ids = [client.start("approval", {"timeoutSeconds": 3600},
+                        instance_id=owned_by(owner, "clock")) for owner in (0, 1)]
+    for iid in ids:
+        client.wait(iid, until=["Running"])
+    client.advance(3601)
+    for iid in ids:
+        assert client.wait(iid)["output"] == {"approved": False}
+
+
+def test_killing_the_first_process_stops_all_and_a_restart_resumes(
+        host: DevhostProcess, tmp_path: Path) -> None:
+    client = DevhostClient(host)
+    log = tmp_path / "steps.log"
+    ids = [client.start("slow_sequence", {"id": f"s{i}", "steps": 6, "seconds": 0.03,
+                                          "log": str(log)}, f"s{i}") for i in range(10)]
+    poll(lambda: len(log.read_text().splitlines()) if log.exists() else 0,
+         lambda n: n >= 10, 20, lambda n: f"only {n} steps ran")
+    [child] = children(host)
+    host.kill()
+    poll(lambda: Path(f"/proc/{child}").exists(), lambda alive: not alive, 10,
+         lambda _: "the second process outlived the first")
+    host.start()
+    client = DevhostClient(host)
+    for iid in ids:
+        assert client.wait(iid)["output"] == list(range(6))
+    runs = collections.Counter(log.read_text().splitlines())
+    assert set(runs) == {f"s{i}:{s}" for i in range(10) for s in range(6)}
+    assert sum(n - 1 for n in runs.values()) <= len(ids)  # only in-flight activities re-run
+
+
+def test_a_process_that_dies_is_started_again(host: DevhostProcess) -> None:
+    client = DevhostClient(host)
+    [child] = children(host)
+    os.kill(child, signal.SIGKILL)
+    poll(lambda: children(host), lambda now: bool(now) and now != [child], 20,
+         lambda now: f"no new process: {now}")
+    iid = client.start("hello_sequence", ["again"], instance_id=owned_by(1, "again"))
+    assert client.wait(iid)["output"] == ["Hello again!"]
+
+
+def test_a_second_host_on_the_same_data_folder_is_refused(host: DevhostProcess) -> None:
+    other = DevhostProcess(SAMPLE, host.data_dir)
+    with pytest.raises(DevhostError, match="another devhost is serving the data folder"):
+        other.start(timeout=30)
+    assert DevhostClient(host).http("GET", "admin/host/status").status_code == 200

@@ -18,9 +18,10 @@ from devhost.cluster import (
     Children,
     Peers,
     lock_data_folder,
-    process_count,
     report_ready,
     watch_lifeline,
+    worker_count,
+    yield_to_host,
 )
 from devhost.durable.api import DurableApi
 from devhost.durable.client import DurableClientOps
@@ -49,7 +50,7 @@ class StartOptions:
     chaos: Chaos | None = None
     eventgrid_attempts: int = 6
     eventgrid_first_delay: float = 1.0
-    # Set for processes the first one starts (FUNCTIONS_WORKER_PROCESS_COUNT > 1).
+    # Set for the worker processes the host starts (FUNCTIONS_WORKER_PROCESS_COUNT > 1).
     partitions: Partitions = ONE_PROCESS
     lifeline_fd: int | None = None
     ready_fd: int | None = None
@@ -77,7 +78,7 @@ async def serve(app: LoadedApp, opts: StartOptions) -> None:
     data = data_dir_for(opts)
     parts = opts.partitions
     if opts.first:
-        parts = Partitions(0, process_count())
+        parts = Partitions(0, worker_count())
         lock_fd = lock_data_folder(data)
     store = Store(data / "devhost.db", parts)
     loop = asyncio.get_running_loop()
@@ -116,28 +117,31 @@ async def serve(app: LoadedApp, opts: StartOptions) -> None:
     public_runner = web.AppRunner(server.public_app(), access_log=None)
     await public_runner.setup()
     port = opts.port if opts.port is not None else (app.http_port or 7071)
-    site = web.TCPSite(public_runner, opts.host, port, reuse_port=not parts.single)
-    await site.start()
     shown = "127.0.0.1" if opts.host in ("0.0.0.0", "") else opts.host
-    server.public_url = f"http://{shown}:{_bound_port(site)}"
+    if opts.first:
+        site = web.TCPSite(public_runner, opts.host, port)
+        await site.start()
+        port = _bound_port(site)
+    server.public_url = f"http://{shown}:{port}"  # workers hand out the host's links
 
     children = None
     if opts.first and not parts.single:
-        children = Children(lambda index: _child_command(opts, _bound_port(site), index,
-                                                         parts.count), parts.count, lock_fd)
+        children = Children(lambda index: _worker_command(opts, port, index, parts.workers),
+                            parts.count, lock_fd)
         await loop.run_in_executor(None, children.start)
     if opts.lifeline_fd is not None:
         watch_lifeline(opts.lifeline_fd)
+        yield_to_host()
 
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    dispatcher = asyncio.create_task(runtime.run())
+    dispatcher = asyncio.create_task(runtime.run()) if parts.runs_work else None
     watcher = asyncio.create_task(children.watch()) if children is not None else None
     if opts.ready_fd is not None:
         report_ready(opts.ready_fd)
     if opts.first:
-        _announce(server, data, parts.count)
+        _announce(server, data, parts.workers)
     await stop.wait()
     if opts.first:
         print("devhost stopping: finishing in-flight work", flush=True)
@@ -147,7 +151,8 @@ async def serve(app: LoadedApp, opts: StartOptions) -> None:
     if children is not None:
         await loop.run_in_executor(None, children.stop)
     await runtime.stop(grace=10.0)
-    dispatcher.cancel()
+    if dispatcher is not None:
+        dispatcher.cancel()
     await rpc_runner.cleanup()
     if peers is not None:
         peers.close()
@@ -157,13 +162,13 @@ async def serve(app: LoadedApp, opts: StartOptions) -> None:
         print("devhost stopped", flush=True)
 
 
-def _child_command(opts: StartOptions, port: int, index: int, count: int) -> list[str]:
-    """The command line of process `index`: the first one's options, its port and its share."""
+def _worker_command(opts: StartOptions, port: int, index: int, workers: int) -> list[str]:
+    """The command line of worker `index`: the host's options and port, and its share."""
     cmd = [sys.executable, "-m", "devhost", "start", "--app", str(opts.app_dir),
            "--data", str(data_dir_for(opts)), "--port", str(port), "--host", opts.host,
            "--eventgrid-attempts", str(opts.eventgrid_attempts),
            "--eventgrid-retry-delay", str(opts.eventgrid_first_delay),
-           "--process", f"{index}/{count}"]
+           "--process", f"{index}/{workers}"]
     if opts.chaos is not None:
         cmd += ["--chaos-eventgrid", "--chaos-max-delay", str(opts.chaos.max_delay)]
         if opts.chaos.seed is not None:
@@ -186,7 +191,7 @@ def _bound_port(site: web.TCPSite) -> int:
     return int(server.sockets[0].getsockname()[1])
 
 
-def _announce(server: Server, data: Path, processes: int) -> None:
+def _announce(server: Server, data: Path, workers: int) -> None:
     lines = ["devhost: functions served"]
     lines += describe_routes(server) or ["  (no HTTP triggers)"]
     others = [f for f in server.app.functions if f.trigger_type != "httpTrigger"]
@@ -194,11 +199,13 @@ def _announce(server: Server, data: Path, processes: int) -> None:
         lines.append(f"  {f.name}: {f.trigger_type}"
                      + (f" '{f.durable_name}'" if f.durable_name else ""))
     lines.append(f"  data: {data}")
-    if processes > 1:
-        lines.append(f"  processes: {processes} ({SETTING})")
+    if workers:
+        lines.append(f"  worker processes: {workers} ({SETTING})")
     lines.append(f"  management API: {server.durable_base}/instances (system key: "
                  "python -m devhost keys)")
     if server.monitor is not None:
         lines.append(f"  monitor: {server.durable_base}/monitor?code={server.api.system_key}")
-    lines.append(f"devhost ready on {server.public_url}")
     print("\n".join(lines), flush=True)
+    # One write, short enough to be atomic on a pipe: workers share this output and log while
+    # the host starts, and a line they split would hide the address from whoever waits for it.
+    os.write(sys.stdout.fileno(), f"devhost ready on {server.public_url}\n".encode())

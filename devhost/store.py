@@ -93,6 +93,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
 
 WORK_KINDS = ("ctrl", "orch", "activity", "entity", "eventgrid")
 HISTORY_CACHE_SIZE = 2000
+# A worker's group commit holds the write lock that the host's HTTP-driven writes wait for.
+WORKER_GROUP_LIMIT = 64
 CHECKPOINT_SECONDS = 1.0
 SLOW_COMMIT_MS = 200
 log = logging.getLogger("devhost.store")
@@ -173,7 +175,12 @@ class Store:
         self.partitions = partitions
         # Every process's writer takes this file lock around its transactions: a waiting writer
         # wakes the moment the lock is free, where SQLite's busy handler would sleep and retry.
+        # The host process's writes answer HTTP requests (a start, a raised event) and go first:
+        # while it waits, workers hold back before their next transaction (`_file_lock`).
         self._write_lock_fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        self._priority_fd = os.open(f"{path}.priority", os.O_RDWR | os.O_CREAT, 0o600)
+        self._first = not partitions.runs_work
+        self._group_limit = 500 if partitions.single else WORKER_GROUP_LIMIT
         self._db = self._connect(path)
         with self._file_lock():
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -243,17 +250,25 @@ class Store:
         with self._rlock:
             self._rdb.close()
         os.close(self._write_lock_fd)
+        os.close(self._priority_fd)
 
     @contextmanager
     def _file_lock(self) -> Iterator[None]:
         if fcntl is None:
             yield
             return
+        # The host holds the priority lock exclusively while it waits for and holds the write
+        # lock; a worker passes through it (shared) first, so it waits while the host does.
+        fcntl.flock(self._priority_fd, fcntl.LOCK_EX if self._first else fcntl.LOCK_SH)
+        if not self._first:
+            fcntl.flock(self._priority_fd, fcntl.LOCK_UN)
         fcntl.flock(self._write_lock_fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(self._write_lock_fd, fcntl.LOCK_UN)
+            if self._first:
+                fcntl.flock(self._priority_fd, fcntl.LOCK_UN)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -300,7 +315,7 @@ class Store:
             if first is None:
                 return
             items = list(first)
-            while len(items) < 500:
+            while len(items) < self._group_limit:
                 try:
                     nxt = self._queue.get_nowait()
                 except queue.Empty:
@@ -472,8 +487,10 @@ class Store:
         p = self.partitions
         if p.single:
             return ""
+        if not p.runs_work:
+            return "AND 0"
         if column == "id":
-            return f"AND id % {p.count} = {p.index}"
+            return f"AND 1 + id % {p.workers} = {p.index}"
         return f"AND devhost_owner({column}) = {p.index}"
 
     def work_counts(self, now: float) -> dict[str, dict[str, int]]:

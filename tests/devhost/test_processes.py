@@ -1,4 +1,4 @@
-"""FUNCTIONS_WORKER_PROCESS_COUNT=2: two host processes over one data folder act as one host."""
+"""FUNCTIONS_WORKER_PROCESS_COUNT=2: a host process and two workers act as one host."""
 
 import collections
 import os
@@ -25,7 +25,7 @@ def host(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def children(host: DevhostProcess) -> list[int]:
-    """The processes the first one started (read from /proc)."""
+    """The worker processes the host started (read from /proc)."""
     assert host.proc is not None
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -46,20 +46,20 @@ def rpc_url(host: DevhostProcess, index: int) -> str:
 
 
 def owned_by(owner: int, prefix: str) -> str:
-    """An instance id that process `owner` of two works on."""
+    """An instance id that worker `owner` (1 or 2) works on."""
     parts = Partitions(0, 2)
     return next(f"{prefix}-{n}" for n in range(1000)
                 if parts.target_owner(f"{prefix}-{n}") == owner)
 
 
-def test_both_processes_work_and_metrics_count_both(host: DevhostProcess) -> None:
+def test_both_workers_work_and_metrics_count_all(host: DevhostProcess) -> None:
     client = DevhostClient(host)
-    assert len(children(host)) == 1
+    assert len(children(host)) == 2
     ids = [client.start("hello_sequence", [f"a{i}", f"b{i}"]) for i in range(12)]
     for i, iid in enumerate(ids):
         assert client.wait(iid)["output"] == [f"Hello a{i}!", f"Hello b{i}!"]
     owners = {Partitions(0, 2).target_owner(iid) for iid in ids}
-    assert owners == {0, 1}, "twelve random ids land on both processes"
+    assert owners == {1, 2}, "twelve random ids land on both workers"
     metrics = client.http("GET", "admin/metrics",
                           headers={"x-functions-key": client.keys.master_key}).text
     runs = [line for line in metrics.splitlines()
@@ -67,7 +67,7 @@ def test_both_processes_work_and_metrics_count_both(host: DevhostProcess) -> Non
     assert [float(line.rsplit(" ", 1)[1]) for line in runs] == [24.0]
 
 
-@pytest.mark.parametrize("owner", [0, 1])
+@pytest.mark.parametrize("owner", [1, 2])
 @pytest.mark.parametrize("via", [0, 1])
 def test_an_event_sent_through_either_process_reaches_the_instance(
         host: DevhostProcess, owner: int, via: int) -> None:
@@ -81,10 +81,10 @@ def test_an_event_sent_through_either_process_reaches_the_instance(
     assert client.wait(iid)["output"] == {"approved": {"by": "bob"}}
 
 
-def test_moving_the_clock_fires_timers_in_every_process(host: DevhostProcess) -> None:
+def test_moving_the_clock_fires_timers_in_every_worker(host: DevhostProcess) -> None:
     client = DevhostClient(host)
     ids = [client.start("approval", {"timeoutSeconds": 3600},
-                        instance_id=owned_by(owner, "clock")) for owner in (0, 1)]
+                        instance_id=owned_by(owner, "clock")) for owner in (1, 2)]
     for iid in ids:
         client.wait(iid, until=["Running"])
     client.advance(3601)
@@ -92,7 +92,7 @@ def test_moving_the_clock_fires_timers_in_every_process(host: DevhostProcess) ->
         assert client.wait(iid)["output"] == {"approved": False}
 
 
-def test_killing_the_first_process_stops_all_and_a_restart_resumes(
+def test_killing_the_host_stops_its_workers_and_a_restart_resumes(
         host: DevhostProcess, tmp_path: Path) -> None:
     client = DevhostClient(host)
     log = tmp_path / "steps.log"
@@ -100,10 +100,10 @@ def test_killing_the_first_process_stops_all_and_a_restart_resumes(
                                           "log": str(log)}, f"s{i}") for i in range(10)]
     poll(lambda: len(log.read_text().splitlines()) if log.exists() else 0,
          lambda n: n >= 10, 20, lambda n: f"only {n} steps ran")
-    [child] = children(host)
+    workers = children(host)
     host.kill()
-    poll(lambda: Path(f"/proc/{child}").exists(), lambda alive: not alive, 10,
-         lambda _: "the second process outlived the first")
+    poll(lambda: [pid for pid in workers if Path(f"/proc/{pid}").exists()],
+         lambda alive: not alive, 10, lambda alive: f"workers {alive} outlived the host")
     host.start()
     client = DevhostClient(host)
     for iid in ids:
@@ -113,14 +113,16 @@ def test_killing_the_first_process_stops_all_and_a_restart_resumes(
     assert sum(n - 1 for n in runs.values()) <= len(ids)  # only in-flight activities re-run
 
 
-def test_a_process_that_dies_is_started_again(host: DevhostProcess) -> None:
+def test_a_worker_that_dies_is_started_again(host: DevhostProcess) -> None:
     client = DevhostClient(host)
-    [child] = children(host)
-    os.kill(child, signal.SIGKILL)
-    poll(lambda: children(host), lambda now: bool(now) and now != [child], 20,
-         lambda now: f"no new process: {now}")
-    iid = client.start("hello_sequence", ["again"], instance_id=owned_by(1, "again"))
-    assert client.wait(iid)["output"] == ["Hello again!"]
+    first, _ = children(host)
+    os.kill(first, signal.SIGKILL)
+    poll(lambda: children(host), lambda now: len(now) == 2 and first not in now, 20,
+         lambda now: f"no new worker: {now}")
+    ids = [client.start("hello_sequence", [f"again{owner}"], instance_id=owned_by(owner, "again"))
+           for owner in (1, 2)]
+    for owner, iid in zip((1, 2), ids, strict=True):
+        assert client.wait(iid)["output"] == [f"Hello again{owner}!"]
 
 
 def test_a_second_host_on_the_same_data_folder_is_refused(host: DevhostProcess) -> None:

@@ -121,6 +121,7 @@ async def _run(host: DevhostClient, clients: int, duration: float) -> dict[str, 
     accepted: list[float] = []
     completed: list[float] = []
     outcomes: dict[str, int] = {}
+    polls = [0]
     stop_at = time.monotonic() + duration
 
     async def client_loop(session: aiohttp.ClientSession, i: int) -> None:
@@ -135,7 +136,7 @@ async def _run(host: DevhostClient, clients: int, duration: float) -> dict[str, 
                     raise RuntimeError(f"POST /api/orders answered {response.status}: {body}")
             accepted.append(time.perf_counter() - started)
             status = await _finish(session, f"{host.url}/api/commands/{body['commandId']}",
-                                   headers)
+                                   headers, polls)
             completed.append(time.perf_counter() - started)
             outcomes[status] = outcomes.get(status, 0) + 1
             n += 1
@@ -156,13 +157,15 @@ async def _run(host: DevhostClient, clients: int, duration: float) -> dict[str, 
         "accepted_ms_mean": round(statistics.fmean(accepted) * ms, 1) if accepted else 0,
         "post_to_succeeded_ms_p50": round(percentile(completed, 50) * ms, 1),
         "post_to_succeeded_ms_p99": round(percentile(completed, 99) * ms, 1),
+        "polls_per_order": round(polls[0] / max(1, len(completed)), 1),
     }
 
 
 async def _finish(session: aiohttp.ClientSession, url: str, headers: dict[str, str],
-                  timeout: float = 60) -> str:
+                  polls: list[int], timeout: float = 60) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        polls[0] += 1
         async with session.get(url, headers=headers) as response:
             status = str((await response.json())["status"])
         if status in ("succeeded", "failed"):
@@ -181,6 +184,7 @@ def write(result: dict[str, Any]) -> None:
             ("202 latency p99 (ms)", result["accepted_ms_p99"], "<= 10 (seed: 100)"),
             ("POST to succeeded p50 (ms)", result["post_to_succeeded_ms_p50"], ""),
             ("POST to succeeded p99 (ms)", result["post_to_succeeded_ms_p99"], ""),
+            ("status polls per order", result["polls_per_order"], ""),
             ("host CPU per order (ms)", result["host_cpu_ms_per_order"], ""),
             ("host CPU used (cores)", result["host_cpu_cores"], "")]
     lines = ["# Orders benchmark (devhost)", "",

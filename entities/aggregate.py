@@ -46,6 +46,8 @@ class AppliedCommand:
     actor: str
     result: dict[str, Any]
     fingerprint: str = ""
+    # A workflow's step rather than a client's command: the two are remembered separately.
+    step: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,11 +118,25 @@ def execute(
         new_state = dataclasses.replace(evolve(new_state, payload, event), version=event.version)
         events.append(event)
     result = CommandResult(step.key, step.aggregate_id, new_state.version, tuple(events))
+    workflow = not step.same_actor_only
     entry = AppliedCommand(
-        step.key, step.operation, step.principal.user_id, result.to_dict(), step.fingerprint
+        step.key, step.operation, step.principal.user_id, result.to_dict(), step.fingerprint,
+        workflow,
     )
-    kept = (*new_state.applied, entry)[-step.memory :]
+    kept = _remember(new_state.applied, entry, step.memory)
     return Outcome(dataclasses.replace(new_state, applied=kept), result)
+
+
+def _remember(
+    applied: tuple[AppliedCommand, ...], entry: AppliedCommand, memory: int
+) -> tuple[AppliedCommand, ...]:
+    """Keep the newest ``memory`` entries of the new entry's kind and every entry of the other.
+
+    State is loaded and stored on every operation, so its size is paid each time: a hot SKU's
+    stream of reservations must not push out the rarer client commands, nor grow the state."""
+    same = [e for e in applied if e.step == entry.step]
+    dropped = {id(e) for e in same[: max(0, len(same) + 1 - memory)]}
+    return (*(e for e in applied if id(e) not in dropped), entry)
 
 
 def _recall(applied: Sequence[AppliedCommand], step: Step) -> CommandResult | None:

@@ -39,7 +39,10 @@ from entities.validation import (
 from security import policy
 
 MAX_NAME_LENGTH = 200
-REMEMBERED_COMMANDS = 128  # reserve + release/settle per order: the last ~60 orders' retries
+REMEMBERED_COMMANDS = 128
+# Credit steps (reserve, release, settle per order) repeat right after a crash or a rewind; each
+# remembered step holds its events, loaded and stored on every operation of the customer.
+REMEMBERED_STEPS = 32
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ def _workflow_step(
         principal=ctx.principal,
         occurred_at=ctx.occurred_at,
         same_actor_only=False,
-        memory=REMEMBERED_COMMANDS,
+        memory=REMEMBERED_STEPS,
         fingerprint=fingerprint,
     )
 

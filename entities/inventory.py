@@ -30,6 +30,9 @@ MAX_ADJUSTMENT = 1_000_000
 MAX_RESERVATION = 1000  # an order line holds at most 1000 units
 MAX_REASON_LENGTH = 200
 REMEMBERED_COMMANDS = 128
+# Workflow steps repeat right after a crash or a rewind, not hundreds of operations later; each
+# remembered step holds its events and a hot SKU loads and stores them on every reservation.
+REMEMBERED_STEPS = 32
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ def _workflow_step(
         principal=ctx.principal,
         occurred_at=ctx.occurred_at,
         same_actor_only=False,
-        memory=REMEMBERED_COMMANDS,
+        memory=REMEMBERED_STEPS,
         fingerprint=fingerprint,
     )
 

@@ -155,3 +155,18 @@ def test_no_sequence_of_operations_oversells(operations: list[tuple[object, ...]
         assert state.version >= before.version
     restored = InventoryState.from_dict(json.loads(json.dumps(state.to_dict())))
     assert restored == state
+
+
+def test_a_hot_skus_reservations_neither_grow_the_memory_nor_push_out_a_stock_count() -> None:
+    count = cmd(FRED, command_id="count-1")
+    first = inventory.adjust(InventoryState(), count, sku=SKU, delta=10_000, reason="intake")
+    state = first.state
+    for n in range(inventory.REMEMBERED_STEPS * 3):
+        state = inventory.reserve(state, step(), sku=SKU, order_id=f"o-{n}", quantity=1).state
+    assert len(state.applied) == inventory.REMEMBERED_STEPS + 1
+    state = through_json(state)
+    again = inventory.adjust(state, count, sku=SKU, delta=10_000, reason="intake")
+    assert again.result == first.result and again.state.on_hand == 10_000
+    latest = f"o-{inventory.REMEMBERED_STEPS * 3 - 1}"
+    repeat = inventory.reserve(state, step(), sku=SKU, order_id=latest, quantity=1)
+    assert repeat.result.events and repeat.state.reserved == state.reserved

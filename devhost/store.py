@@ -93,8 +93,6 @@ CREATE TABLE IF NOT EXISTS deliveries (
 
 WORK_KINDS = ("ctrl", "orch", "activity", "entity", "eventgrid")
 HISTORY_CACHE_SIZE = 2000
-# A worker's group commit holds the write lock that the host's HTTP-driven writes wait for.
-WORKER_GROUP_LIMIT = 64
 CHECKPOINT_SECONDS = 1.0
 SLOW_COMMIT_MS = 200
 log = logging.getLogger("devhost.store")
@@ -180,7 +178,7 @@ class Store:
         self._write_lock_fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         self._priority_fd = os.open(f"{path}.priority", os.O_RDWR | os.O_CREAT, 0o600)
         self._first = not partitions.runs_work
-        self._group_limit = 500 if partitions.single else WORKER_GROUP_LIMIT
+        self._worker = not partitions.single and partitions.runs_work
         self._db = self._connect(path)
         with self._file_lock():
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -214,13 +212,16 @@ class Store:
 
     def start_writer(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
+        # Checkpoints fsync the database, which on a slow disk takes hundreds of milliseconds;
+        # done by SQLite inside a commit, that stalled every caller waiting on the writer.
+        # A thread of its own copies the WAL back in the background instead: one per database,
+        # in the host process.
+        self._db.execute("PRAGMA wal_autocheckpoint=0")
+        if self._worker:
+            return  # commits on the loop: see `_flush`
         self._writer = threading.Thread(target=self._write_loop, name="devhost-db-writer",
                                         daemon=True)
         self._writer.start()
-        # Checkpoints fsync the database, which on a slow disk takes hundreds of milliseconds;
-        # done by SQLite inside a commit, that stalled every caller waiting on the writer.
-        # A thread of its own copies the WAL back in the background instead.
-        self._db.execute("PRAGMA wal_autocheckpoint=0")
         self._checkpointer = threading.Thread(target=self._checkpoint_loop,
                                               name="devhost-db-checkpoint", daemon=True)
         self._checkpointer.start()
@@ -234,6 +235,8 @@ class Store:
             db.close()
 
     def close(self) -> None:
+        if self._worker and self._pending:
+            self._flush()
         if self._writer is not None:
             self._flush()
             self._queue.put(None)
@@ -307,6 +310,12 @@ class Store:
 
     def _flush(self) -> None:
         items, self._pending = self._pending, []
+        if self._worker:
+            # A worker process serves no HTTP, so its loop can wait for the commit. On a writer
+            # thread, each statement handed the GIL back and forth with the loop's replays while
+            # holding the write lock that the host was waiting for (p99 ~30 ms per host write).
+            self._resolve(items, self._write_group([b for b, _ in items]))
+            return
         self._queue.put(items)
 
     def _write_loop(self) -> None:
@@ -315,7 +324,7 @@ class Store:
             if first is None:
                 return
             items = list(first)
-            while len(items) < self._group_limit:
+            while len(items) < 500:
                 try:
                     nxt = self._queue.get_nowait()
                 except queue.Empty:

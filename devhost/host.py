@@ -39,6 +39,7 @@ from devhost.server import Server, describe_routes
 from devhost.store import Store
 
 log = logging.getLogger("devhost")
+HOST_SWITCH_INTERVAL = 0.0005
 
 
 @dataclass
@@ -80,6 +81,11 @@ async def serve(app: LoadedApp, opts: StartOptions) -> None:
     if opts.first:
         parts = Partitions(0, worker_count())
         lock_fd = lock_data_folder(data)
+        if parts.workers:
+            # The host answers HTTP, and its writer thread commits what the requests wait for:
+            # a short switch interval lets them trade the GIL without 5 ms waits (202 p99 ~70 ms
+            # instead of ~95 on two cores).
+            sys.setswitchinterval(HOST_SWITCH_INTERVAL)
     store = Store(data / "devhost.db", parts)
     loop = asyncio.get_running_loop()
     store.start_writer(loop)

@@ -93,6 +93,7 @@ class Peers(asyncio.DatagramProtocol):
         self._transport: asyncio.DatagramTransport | None = None
         self._ports: dict[int, int] = {}
         self._ports_read = 0.0
+        self._woken: set[int] = set()
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -112,9 +113,16 @@ class Peers(asyncio.DatagramProtocol):
         self.on_work()
 
     def work_committed(self, work: list[NewWork], ids: list[int]) -> None:
+        """Wake the owners of new work: one datagram each per loop pass, however many commits."""
         p = self.partitions
-        owners = {p.item_owner(w.kind, w.target, i) for w, i in zip(work, ids, strict=True)}
-        for owner in owners - {p.index}:
+        if not self._woken:
+            asyncio.get_running_loop().call_soon(self._wake_owners)
+        self._woken.update(p.item_owner(w.kind, w.target, i) for w, i in zip(work, ids,
+                                                                               strict=True))
+
+    def _wake_owners(self) -> None:
+        owners, self._woken = self._woken - {self.partitions.index}, set()
+        for owner in owners:
             self._send(owner, WORK)
 
     def clock_moved(self) -> None:

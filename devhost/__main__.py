@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="delivery attempts before an event is dead-lettered")
     s.add_argument("--eventgrid-retry-delay", type=float, default=1.0,
                    help="first retry delay in seconds (doubles per attempt)")
-    # How the first process starts the others (FUNCTIONS_WORKER_PROCESS_COUNT > 1).
+    # How the host starts its workers (FUNCTIONS_WORKER_PROCESS_COUNT > 1).
     s.add_argument("--process", default=None, help=argparse.SUPPRESS)
     s.add_argument("--lifeline-fd", type=int, default=None, help=argparse.SUPPRESS)
     s.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
@@ -90,8 +90,8 @@ def _start(args: argparse.Namespace) -> int:
                         eventgrid_first_delay=args.eventgrid_retry_delay,
                         lifeline_fd=args.lifeline_fd, ready_fd=args.ready_fd)
     if args.process:
-        index, count = (int(part) for part in args.process.split("/"))
-        opts.partitions = Partitions(index, count)
+        index, workers = (int(part) for part in args.process.split("/"))
+        opts.partitions = Partitions(index, workers)
     try:
         asyncio.run(serve(app, opts))
     except OSError as exc:

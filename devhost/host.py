@@ -58,6 +58,7 @@ class StartOptions:
 
     @property
     def first(self) -> bool:
+        """The process `devhost start` made: the only one, or the host of the workers."""
         return self.partitions.index == 0
 
 
@@ -140,8 +141,12 @@ async def serve(app: LoadedApp, opts: StartOptions) -> None:
         yield_to_host()
 
     stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    if opts.first:
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+    else:
+        # Ctrl+C reaches the whole process group; the host stops its workers itself, in order.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     dispatcher = asyncio.create_task(runtime.run()) if parts.runs_work else None
     watcher = asyncio.create_task(children.watch()) if children is not None else None
     if opts.ready_fd is not None:

@@ -177,7 +177,7 @@ class Store:
         # while it waits, workers hold back before their next transaction (`_file_lock`).
         self._write_lock_fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         self._priority_fd = os.open(f"{path}.priority", os.O_RDWR | os.O_CREAT, 0o600)
-        self._first = not partitions.runs_work
+        self._writes_first = not partitions.runs_work
         self._worker = not partitions.single and partitions.runs_work
         self._db = self._connect(path)
         with self._file_lock():
@@ -262,15 +262,15 @@ class Store:
             return
         # The host holds the priority lock exclusively while it waits for and holds the write
         # lock; a worker passes through it (shared) first, so it waits while the host does.
-        fcntl.flock(self._priority_fd, fcntl.LOCK_EX if self._first else fcntl.LOCK_SH)
-        if not self._first:
+        fcntl.flock(self._priority_fd, fcntl.LOCK_EX if self._writes_first else fcntl.LOCK_SH)
+        if not self._writes_first:
             fcntl.flock(self._priority_fd, fcntl.LOCK_UN)
         fcntl.flock(self._write_lock_fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(self._write_lock_fd, fcntl.LOCK_UN)
-            if self._first:
+            if self._writes_first:
                 fcntl.flock(self._priority_fd, fcntl.LOCK_UN)
 
     @contextmanager

@@ -48,6 +48,7 @@ class InProcessClient:
 
     def __init__(self, rpc_base: str, handler: Handler, loop: asyncio.AbstractEventLoop) -> None:
         self.rpc_base = rpc_base.rstrip("/") + "/"
+        self._base_path = URL(self.rpc_base).raw_path
         self.handler = handler
         self.loop = loop
         self._sdk = (client_module.post_async_request, client_module.get_async_request,
@@ -57,10 +58,6 @@ class InProcessClient:
         client_module.post_async_request = self.post
         client_module.get_async_request = self.get
         client_module.delete_async_request = self.delete
-
-    def uninstall(self) -> None:
-        (client_module.post_async_request, client_module.get_async_request,
-         client_module.delete_async_request) = self._sdk
 
     async def post(self, url: str, data: Any = None, trace_parent: str | None = None,
                    trace_state: str | None = None,
@@ -101,10 +98,7 @@ class InProcessClient:
     async def _serve(self, method: str, url: str, body: bytes,
                      headers: dict[str, str]) -> list[Any]:
         request = InProcessRequest(method, url, body, headers)
-        response = await self.handler(request, request.url.raw_path[len(self._path()):])
+        response = await self.handler(request, request.url.raw_path[len(self._base_path):])
         raw = response.body if isinstance(response, web.Response) else None
         text = raw.strip() if isinstance(raw, bytes) else b""
         return [response.status, json.loads(text) if text else None]
-
-    def _path(self) -> str:
-        return URL(self.rpc_base).raw_path

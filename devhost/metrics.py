@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from opentelemetry import metrics
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
@@ -118,3 +119,19 @@ class Stats:
 
     def delivery(self, function: str, outcome: str) -> None:
         self._deliveries.add(1, {"function": function, "outcome": outcome})
+
+
+def runtime_state(rt: Any, query: Mapping[str, str]) -> dict[str, Any]:
+    """What this process is running now, for the monitor (of this or of the host process):
+    busy instances and entities, work items in flight, and the recent samples since `since`
+    and activity start times of one execution (`instance`, `execution`) when asked for."""
+    since = float(query.get("since") or "inf")
+    instance, execution = query.get("instance"), query.get("execution")
+    return {
+        "busy": {kind: sorted(targets) for kind, targets in rt.busy.items()},
+        "inflight": {kind: sorted(ids) for kind, ids in rt.inflight.items()},
+        "limits": dict(rt.limits),
+        "started": [[task, at] for (iid, eid, task), at in list(rt.stats.started.items())
+                    if iid == instance and eid == execution],
+        "samples": [list(s) for s in list(rt.stats.samples) if s[0] >= since],
+    }

@@ -31,7 +31,7 @@ from devhost.eventgrid import normalize_topic_events
 from devhost.httpconv import UnencodableResponse, from_func_response, to_func_request
 from devhost.keys import HostKeys, authorize, presented_key
 from devhost.loader import FunctionInfo, LoadedApp
-from devhost.metrics import merge_prometheus, prometheus_text
+from devhost.metrics import merge_prometheus, prometheus_text, runtime_state
 from devhost.records import Batch
 from devhost.routes import RouteNotFound, RouteTable
 
@@ -74,7 +74,7 @@ class Server:
     def rpc_app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_route("*", "/durabletask/{tail:.*}", self._rpc)
-        app.router.add_get("/devhost/metrics", self._own_metrics)  # for sibling processes
+        app.router.add_get("/devhost/{what}", self._own)  # for the other devhost processes
         return app
 
     @property
@@ -162,30 +162,40 @@ class Server:
         return problem(404, "Not Found", f"no admin route {rest}")
 
     async def _all_metrics(self) -> bytes:
-        """This process's metrics, merged with its siblings' when there are several."""
+        """This process's metrics, merged with the other processes' when there are several."""
+        return merge_prometheus([prometheus_text(), *await self.from_others("metrics")])
+
+    async def from_others(self, what: str, **query: str) -> list[bytes]:
+        """`/devhost/<what>` from every other devhost process (none when there is one)."""
         parts = self.rt.store.partitions
-        if parts.single:
-            return prometheus_text()
         urls = [self.rt.store.meta(f"rpc.{i}") for i in range(parts.count) if i != parts.index]
         headers = {"x-functions-key": self.keys.master_key}
 
         async def fetch(session: aiohttp.ClientSession, url: str) -> bytes:
             try:
-                async with session.get(f"{url}/devhost/metrics", headers=headers) as r:
+                async with session.get(f"{url}/devhost/{what}", headers=headers,
+                                       params=query) as r:
                     return await r.read() if r.status == 200 else b""
             except (aiohttp.ClientError, TimeoutError):
-                log.warning("metrics of the devhost process at %s are missing", url)
+                log.warning("devhost process at %s did not answer for its %s", url, what)
                 return b""
 
+        if not any(urls):
+            return []
         timeout = aiohttp.ClientTimeout(total=5)
         async with aiohttp.ClientSession(timeout=timeout) as session:
-            others = await asyncio.gather(*(fetch(session, u) for u in urls if u))
-        return merge_prometheus([prometheus_text(), *others])
+            return list(await asyncio.gather(*(fetch(session, u) for u in urls if u)))
 
-    async def _own_metrics(self, request: web.Request) -> web.StreamResponse:
+    async def _own(self, request: web.Request) -> web.StreamResponse:
+        """What another devhost process asks of this one: its metrics, its runtime state."""
         if not self._key_ok(request, "admin"):
             return problem(401, "Unauthorized", "needs the master key")
-        return web.Response(body=prometheus_text(), content_type="text/plain", charset="utf-8")
+        if request.match_info["what"] == "metrics":
+            return web.Response(body=prometheus_text(), content_type="text/plain",
+                                charset="utf-8")
+        if request.match_info["what"] == "runtime":
+            return web.json_response(runtime_state(self.rt, request.query))
+        return problem(404, "Not Found", "no such devhost route")
 
     async def _advance_clock(self, request: web.Request) -> web.Response:
         try:

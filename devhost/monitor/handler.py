@@ -6,6 +6,7 @@ import html
 import json
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from devhost.durable.status import status_json
-from devhost.monitor import instances, timeline, views, waiting
+from devhost.monitor import instances, state, timeline, views, waiting
 from devhost.monitor.util import BadRequest, NotFound, int_arg, payload
 
 if TYPE_CHECKING:
@@ -132,9 +133,11 @@ class Monitor:
             raise NotFound(f"no instance '{iid}'")
         events = rt.store.history(inst)
         now = rt.clock.now()
-        started = _started(rt, inst.instance_id, inst.execution_id)
-        running = set(rt.inflight.get("activity", set()))
-        ctx = waiting.Context(rt.store, now, running, set(rt.busy.get("orch", set())), started)
+        live = await state.gather(self.server, instance=inst.instance_id,
+                                  execution=inst.execution_id)
+        started = live.started
+        ctx = waiting.Context(rt.store, now, live.inflight.get("activity", set()),
+                              live.busy.get("orch", set()), started)
         children = sorted({str(e.get("InstanceId")) for e in events if e["EventType"] == 7})
         status = status_json(inst)
         body = {"instance": {**status, "input": payload(inst.input),
@@ -162,14 +165,9 @@ class Monitor:
         return views.discard_deadletter(self.server, _dl_id(request))
 
     async def _health(self, request: web.Request) -> Any:
-        return views.health(self.server)
-
-
-def _started(rt: Any, instance_id: str, execution_id: str) -> dict[int, float]:
-    """Activity start times the runtime recorded for this execution, if it records them."""
-    recorded = getattr(rt.stats, "started", None) or {}
-    return {tid: at for (iid, eid, tid), at in list(recorded.items())
-            if iid == instance_id and eid == execution_id}
+        now = time.time()
+        return views.health(self.server, await state.gather(self.server, since=now - views.WINDOW),
+                            now)
 
 
 def _status_of(rt: Any, instance_id: str) -> str | None:

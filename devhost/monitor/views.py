@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from collections import defaultdict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from devhost.durable.entities import split_entity_id
 from devhost.durable.history import status_time
 from devhost.eventgrid import delivery
+from devhost.monitor.state import State
 from devhost.monitor.util import NotFound, decode_token, encode_token, int_arg, payload
 from devhost.records import Batch
 
@@ -94,11 +94,9 @@ def _percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[rank - 1]
 
 
-def health(server: Server, now_wall: float | None = None) -> dict[str, Any]:
-    rt = server.rt
-    now_wall = time.time() if now_wall is None else now_wall
+def health(server: Server, live: State, now_wall: float) -> dict[str, Any]:
     since = now_wall - WINDOW
-    samples = [s for s in list(rt.stats.samples) if s[0] >= since]
+    samples = [s for s in live.samples if s[0] >= since]
     minutes = 60
     buckets: dict[str, list[int]] = {k: [0] * minutes for k in
                                      ("orchestrations", "episodes", "activities", "entities")}
@@ -127,17 +125,17 @@ def health(server: Server, now_wall: float | None = None) -> dict[str, Any]:
                           "max": round(values[-1], 2)})
     return {"windowSeconds": WINDOW, "since": since, "perMinute": buckets,
             "totals": {k: sum(v) for k, v in buckets.items()},
-            "functions": functions, "backlog": backlog(server)}
+            "functions": functions, "backlog": backlog(server, live)}
 
 
-def backlog(server: Server) -> dict[str, Any]:
+def backlog(server: Server, live: State) -> dict[str, Any]:
     rt = server.rt
     now = rt.clock.now()
     counts = rt.store.work_counts(now)
     return {"work": counts, "dueTimers": counts.get("orch", {}).get("waiting", 0),
             "nextDue": rt.store.next_due(), "now": now,
-            "inflight": {"orchestrations": len(rt.busy.get("orch", ())),
-                         "entities": len(rt.busy.get("entity", ())),
-                         "activities": len(rt.inflight.get("activity", ())),
-                         "eventgrid": len(rt.inflight.get("eventgrid", ()))},
-            "limits": dict(rt.limits)}
+            "inflight": {"orchestrations": len(live.busy.get("orch", ())),
+                         "entities": len(live.busy.get("entity", ())),
+                         "activities": len(live.inflight.get("activity", ())),
+                         "eventgrid": len(live.inflight.get("eventgrid", ()))},
+            "limits": live.limits}

@@ -115,7 +115,7 @@ def _activity_item(tid: int, ev: dict[str, Any], at: float | None, queued: WorkI
         started = ctx.started.get(tid)
         if started is not None:
             item["queued"] = max(0.0, started - at) if at is not None else None
-            item["running"] = ctx.now - started
+            item["running"] = max(0.0, ctx.now - started)  # started by another process's clock
         item["text"] = f"Activity {name}{attempt} is running."
     else:
         ahead = _ahead("activity", queued, ctx)

@@ -130,3 +130,22 @@ def test_a_second_host_on_the_same_data_folder_is_refused(host: DevhostProcess) 
     with pytest.raises(DevhostError, match="another devhost is serving the data folder"):
         other.start(timeout=30)
     assert DevhostClient(host).http("GET", "admin/host/status").status_code == 200
+
+
+def test_the_monitor_shows_what_the_workers_are_running(host: DevhostProcess,
+                                                        tmp_path: Path) -> None:
+    client = DevhostClient(host)
+    spec = {"id": "m", "steps": 1, "seconds": 3, "log": str(tmp_path / "naps.log")}
+    iid = client.start("slow_sequence", spec)
+
+    def view() -> dict:  # type: ignore[type-arg]
+        return dict(client.mgmt_call("GET", "monitor/api/instance", params={"id": iid}).json())
+
+    seen = poll(view, lambda v: any(item.get("state") == "running"
+                                    for item in v["waiting"]["items"]), 10,
+                lambda v: f"the nap never showed as running: {v['waiting']}")
+    assert seen["waiting"]["items"][0]["running"] >= 0
+    health = client.mgmt_call("GET", "monitor/api/health").json()
+    assert health["backlog"]["inflight"]["activities"] == 1
+    assert health["backlog"]["limits"]["activity"] == 2 * 8  # two workers, host.json's 8 each
+    client.wait(iid)

@@ -53,6 +53,7 @@ infra-check: $(STAMP) $(CHECKOV_STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/devhost_bench.py
 	$(BIN)/python bench/query_bench.py
+	$(BIN)/python bench/orders_bench.py
 	$(BIN)/python bench/plots.py
 
 clean:

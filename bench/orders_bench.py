@@ -193,7 +193,8 @@ def write(result: dict[str, Any]) -> None:
             ("  of which the HTTP (host) process", result["http_process_cpu_ms_per_order"], ""),
             ("host CPU used (cores)", result["host_cpu_cores"], "")]
     lines = ["# Orders benchmark (devhost)", "",
-             f"{result['clients']} concurrent clients, {result['seconds']} s, "
+             f"{result['clients']} concurrent clients, {result['seconds']} s, devhost with "
+             f"{result['worker_processes']} worker process(es) (FUNCTIONS_WORKER_PROCESS_COUNT), "
              f"{result['orders']} orders, outcomes {result['outcomes']}, "
              f"Python {result['python']} on {result['machine']}, {result['when']}.", "",
              "| measure | value | target |", "|---|---|---|",
@@ -216,7 +217,8 @@ def main() -> int:
             host = DevhostClient(process)
             setup(host, args.clients)
             assert process.proc is not None
-            write(run(host, process.proc.pid, args.clients, args.duration))
+            result = run(host, process.proc.pid, args.clients, args.duration)
+            write({**result, "worker_processes": env.get("FUNCTIONS_WORKER_PROCESS_COUNT", "1")})
         finally:
             process.stop()
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -40,6 +41,7 @@ from devhost.store import Store
 
 log = logging.getLogger("devhost")
 HOST_SWITCH_INTERVAL = 0.0005
+WORKER_GEN0_THRESHOLD = 10_000
 
 
 @dataclass
@@ -139,6 +141,10 @@ async def serve(app: LoadedApp, opts: StartOptions) -> None:
     if opts.lifeline_fd is not None:
         watch_lifeline(opts.lifeline_fd)
         yield_to_host()
+        # Replays leave reference cycles behind (~38,000 objects per collection at a threshold
+        # of 50,000): each collection took ~90 ms. Smaller, more frequent ones cost less in all
+        # (orders bench: ~+10% orders/s at 10,000) and never stall a worker for long.
+        gc.set_threshold(WORKER_GEN0_THRESHOLD, 20, 100)
 
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)

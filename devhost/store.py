@@ -10,6 +10,7 @@ resumes from the last commit: a message is deleted only together with the effect
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -141,6 +142,18 @@ def _apply(db: sqlite3.Connection, batch: Batch) -> list[int]:
     for k, v in batch.meta.items():
         db.execute("INSERT OR REPLACE INTO meta VALUES (?,?)", (k, v))
     return new_ids
+
+
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """No garbage collection while holding the write lock: other processes wait on it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _instance(row: sqlite3.Row) -> Instance:
@@ -275,7 +288,7 @@ class Store:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, self._file_lock():
+        with self._lock, self._file_lock(), _no_collection():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db

@@ -69,7 +69,7 @@ def _start(args: argparse.Namespace) -> int:
     from devhost.metrics import install_meter_provider
     from devhost.partitions import Partitions
 
-    setup_logging()
+    setup_logging(f"worker-{args.process.split('/')[0]}" if args.process else "")
     # Before the app's import, so its meters and the host's share one registry.
     install_meter_provider(args.app.resolve().name)
     try:

@@ -64,9 +64,12 @@ class StartOptions:
         return self.partitions.index == 0
 
 
-def setup_logging() -> None:
+def setup_logging(process: str = "") -> None:
+    """Log lines on stderr; a worker's carry its name (`worker-1`), as they share the output."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    where = f" {process}" if process else ""
+    handler.setFormatter(logging.Formatter(f"%(asctime)s{where} %(levelname)s %(name)s "
+                                           "%(message)s"))
     handler.addFilter(ReplayLogFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -80,13 +80,7 @@ def bar_chart(rows: list[tuple[str, str, float]], title: str, path: Path) -> Pat
         ax.axhline(target, color="green", linestyle="--", linewidth=1,
                    label=f"target {target:g} ms")
         ax.axhline(alert, color="red", linestyle="--", linewidth=1, label=f"alert {alert:g} ms")
-    ax.set_ylabel("milliseconds")
-    ax.set_title(title)
-    ax.legend(fontsize="small")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, title, path)
 
 
 def series_chart(data: dict[str, list[tuple[float, float]]], title: str, path: Path) -> Path:
@@ -95,6 +89,10 @@ def series_chart(data: dict[str, list[tuple[float, float]]], title: str, path: P
         ax.plot([t for t, _ in points], [v for _, v in points], marker=".", linewidth=1,
                 label=name)
     ax.set_xlabel("seconds into the run")
+    return _save(fig, ax, title, path)
+
+
+def _save(fig: Any, ax: Any, title: str, path: Path) -> Path:
     ax.set_ylabel("milliseconds")
     ax.set_title(title)
     ax.legend(fontsize="small")

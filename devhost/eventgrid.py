@@ -129,7 +129,6 @@ class EventGrid:
         return failures
 
 
-
 def delivery(function: str, event: dict[str, Any], due: float, attempt: int = 1) -> NewWork:
     """One delivery of an event to one subscriber; replaying a dead letter starts at attempt 1."""
     return NewWork("eventgrid", function, {"event": event, "attempt": attempt}, due)

@@ -100,8 +100,6 @@ class DevhostProcess:
                 if not self.port:
                     self.port = int(self.url.rsplit(":", 1)[1])
                 return self
-            if self.proc.poll() is not None and self._lines.empty():
-                break
         if self.proc.poll() is not None:
             pump.join(timeout=5)  # the last lines say why it stopped
         raise DevhostError("devhost did not become ready:\n" + self.output())

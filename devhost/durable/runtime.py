@@ -13,7 +13,7 @@ import json
 import logging
 import time
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 from devhost.cluster import Peers
 from devhost.durable import history as h
@@ -30,6 +30,7 @@ from devhost.records import Batch, Instance, NewWork, WorkItem
 from devhost.store import Store
 
 log = logging.getLogger("devhost.runtime")
+K = TypeVar("K")
 MAX_EVENTS_PER_EPISODE = 100
 INLINE_REPLAY_EVENTS = 64
 DELIVERY_LOG_SIZE = 10_000
@@ -113,37 +114,25 @@ class Runtime:
         now = self.clock.now()
         busy = self.busy["orch"]
         free = self.limits["orch"] - len(busy)
+        deferred = _still_held(self._not_before)
+        held = _still_held(self._item_not_before)
         if free > 0:
-            waiting = self._deferred()
-            for target in self.store.due_orchestrations(now, busy | waiting, free):
+            for target in self.store.due_orchestrations(now, busy | deferred, free):
                 busy.add(target)
                 self._spawn(self._orchestration(target))
         ebusy = self.busy["entity"]
         free = self.limits["entity"] - len(ebusy)
         if free > 0:
-            for target in self.store.due_targets("entity", now, ebusy | self._deferred(), free):
+            for target in self.store.due_targets("entity", now, ebusy | deferred, free):
                 ebusy.add(target)
                 self._spawn(self._entity(target))
         for kind, runner in (("activity", self._activity), ("eventgrid", self._delivery)):
             inflight = self.inflight[kind]
             free = self.limits[kind] - len(inflight)
             if free > 0:
-                held = self._held_items()
                 for item in self.store.due_work(kind, now, inflight | held, free):
                     inflight.add(item.id)
                     self._spawn(runner(item))
-
-    def _deferred(self) -> set[str]:
-        t = asyncio.get_running_loop().time()
-        for target in [k for k, v in self._not_before.items() if v <= t]:
-            del self._not_before[target]
-        return set(self._not_before)
-
-    def _held_items(self) -> set[int]:
-        t = asyncio.get_running_loop().time()
-        for item in [k for k, v in self._item_not_before.items() if v <= t]:
-            del self._item_not_before[item]
-        return set(self._item_not_before)
 
     def _defer(self, inst: Instance, msgs: list[WorkItem], now: float) -> bool:
         """Let completions of a fan-out pile up when replaying the instance is expensive.
@@ -384,3 +373,11 @@ class Runtime:
             self._host_failed(f"Event Grid delivery {item.id}", item=item.id)
         finally:
             self.inflight["eventgrid"].discard(item.id)
+
+
+def _still_held(not_before: dict[K, float]) -> set[K]:
+    """Drop the hold-backs whose loop time has come; the keys still held back."""
+    t = asyncio.get_running_loop().time()
+    for key in [k for k, until in not_before.items() if until <= t]:
+        del not_before[key]
+    return set(not_before)

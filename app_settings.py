@@ -41,6 +41,10 @@ class AppSettings:
     default_currency: str
     max_order_total: int
     max_body_bytes: int
+    # Long polls of a command's status (``Prefer: wait=N``): the longest wait granted, and how
+    # often the command is re-read meanwhile.
+    command_wait_max: timedelta = timedelta(seconds=20)
+    command_wait_poll: timedelta = timedelta(seconds=0.1)
     # Read side (issue 4): cache TTL, read-your-writes wait, and the Azure stores' connections.
     query_cache_ttl: timedelta = timedelta(seconds=60)
     min_version_wait: timedelta = timedelta(seconds=2)
@@ -137,6 +141,9 @@ def load_settings(env: Mapping[str, str]) -> AppSettings:
         default_currency=_currency(env),
         max_order_total=_int(env, "MAX_ORDER_TOTAL", 10_000_000, 1, 10**15),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024, 1024, 1024 * 1024),
+        command_wait_max=parse_duration(env.get("COMMAND_WAIT_MAX", "20s"), "COMMAND_WAIT_MAX"),
+        command_wait_poll=parse_duration(env.get("COMMAND_WAIT_POLL", "0.1s"),
+                                         "COMMAND_WAIT_POLL"),
         **_read_side(env),
         **_observability(env),
     )

@@ -23,6 +23,9 @@ COMMAND_STATUS = {
         "updatedAt": {"type": "string", "format": "date-time"},
     },
 }
+PREFER_WAIT = {"name": "Prefer", "in": "header", "required": False,
+               "description": "`wait=N`: long-poll up to N seconds for the command to finish",
+               "schema": {"type": "string", "examples": ["wait=10"]}}
 PROBLEM = {
     "type": "object", "required": ["type", "title", "status", "detail", "code"],
     "properties": {"type": {"type": "string"}, "title": {"type": "string"},
@@ -58,10 +61,17 @@ def _paths() -> dict[str, Any]:
             "Change the shipping address", schemas.CHANGE_ADDRESS, "orderId",
             params=["orderId"], roles="owner (before shipment), support, admin"),
         "/api/commands/{commandId}": {"get": {
-            "summary": "A command's status", "parameters": [_path("commandId")],
-            "description": "Allowed: the command's sender, support, admin (others: 404).",
-            "responses": {"200": {"description": "OK", "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/CommandStatus"}}}},
+            "summary": "A command's status", "parameters": [_path("commandId"), PREFER_WAIT],
+            "description": "Allowed: the command's sender, support, admin (others: 404). "
+                           "With `Prefer: wait=N` (RFC 7240) an unfinished command is answered "
+                           "when it finishes or after N seconds (at most COMMAND_WAIT_MAX, "
+                           "20 s by default), whichever comes first.",
+            "responses": {"200": {
+                "description": "OK", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/CommandStatus"}}},
+                "headers": {"Preference-Applied": {
+                    "description": "`wait=N`: the wait granted, when one was asked for",
+                    "schema": {"type": "string"}}}},
                 **_problems("Unauthenticated", "NotFound")}}},
         "/api/orders/{orderId}": _query("An order", "owner, support, admin",
                                         [_path("orderId"), _q("minVersion", "integer")]),

@@ -2,10 +2,15 @@
 
 Reads the orchestration's status through the durable client and shows only our own shape: the
 durable management links (which carry the system key) never leave the app.
+
+``Prefer: wait=N`` (RFC 7240) makes it a long poll: an unfinished command is re-read every
+``COMMAND_WAIT_POLL`` until it finishes or N seconds (at most ``COMMAND_WAIT_MAX``) pass, so a
+client learns the outcome with one request instead of a poll every few hundred milliseconds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from datetime import datetime
@@ -27,6 +32,9 @@ _RUNNING = {"Pending": "pending", "Running": "running", "ContinuedAsNew": "runni
             "Suspended": "running"}
 _INTERRUPTED = {"code": "InternalError", "message": "The command could not be completed."}
 _NOT_FOUND = "No command with this id was found."
+# One preference of a Prefer header: ``wait=10`` (the value may be quoted); parameters after ";"
+# and other preferences are ignored, as RFC 7240 asks of preferences a server does not apply.
+_WAIT = re.compile(r'\s*wait\s*=\s*"?(\d{1,6})"?\s*(?:;.*)?', re.IGNORECASE)
 
 
 def _time(value: Any) -> str | None:
@@ -44,8 +52,12 @@ def _json(value: Any) -> Any:
     return value
 
 
+def _runtime(status: Any) -> str:
+    return str(getattr(status.runtime_status, "value", status.runtime_status))
+
+
 def command_view(status: Any, envelope: dict[str, Any]) -> dict[str, Any]:
-    runtime = getattr(status.runtime_status, "value", str(status.runtime_status))
+    runtime = _runtime(status)
     view: dict[str, Any] = {
         "commandId": envelope.get("commandId"),
         "type": envelope.get("type"),
@@ -65,8 +77,31 @@ def command_view(status: Any, envelope: dict[str, Any]) -> dict[str, Any]:
     return {**view, "status": "failed", "error": _INTERRUPTED}
 
 
+def requested_wait(prefer: str | None) -> int | None:
+    """The seconds a ``Prefer: wait=N`` header asks for, or None (absent or malformed)."""
+    for preference in (prefer or "").split(","):
+        match = _WAIT.fullmatch(preference)
+        if match:
+            return int(match[1])
+    return None
+
+
+async def _until_finished(client: df.DurableOrchestrationClient, command_id: str,
+                          status: Any, seconds: float) -> Any:
+    """The command's status once it has finished, or its latest status after ``seconds``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    interval = get_settings().command_wait_poll.total_seconds()
+    while _runtime(status) in _RUNNING and (left := deadline - loop.time()) > 0:
+        await asyncio.sleep(min(interval, left))
+        latest = await client.get_status(command_id)
+        status = latest if latest and latest.runtime_status else status
+    return status
+
+
 async def _status(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> Any:
-    principal = authenticate(req, get_settings())
+    settings = get_settings()
+    principal = authenticate(req, settings)
     command_id = req.route_params.get("commandId", "")
     if not _COMMAND_ID.fullmatch(command_id):
         raise ApiError("NotFound", _NOT_FOUND)
@@ -77,7 +112,13 @@ async def _status(req: func.HttpRequest, client: df.DurableOrchestrationClient) 
     issuer = str((envelope.get("issuer") or {}).get("userId", ""))
     if not policy.can_read_command(principal, issuer):
         raise ApiError("NotFound", _NOT_FOUND)
-    return json_response(command_view(status, envelope))
+    wait = requested_wait(req.headers.get("prefer"))
+    if wait is None:
+        return json_response(command_view(status, envelope))
+    wait = min(wait, int(settings.command_wait_max.total_seconds()))
+    status = await _until_finished(client, command_id, status, wait)
+    return json_response(command_view(status, envelope),
+                         headers={"Preference-Applied": f"wait={wait}"})
 
 
 @bp.route(route="commands/{commandId}", methods=["GET"])

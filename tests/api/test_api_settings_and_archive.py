@@ -74,3 +74,6 @@ def test_openapi_covers_the_contract() -> None:
     assert set(schema["required"]) == {"currency", "lines", "shippingAddress"}
     assert {"202", "400", "401", "403", "404", "409", "413", "415"} <= set(place["responses"])
     assert "put" in document["paths"]["/api/customers/{customerId}/credit-limit"]
+    status = document["paths"]["/api/commands/{commandId}"]["get"]
+    assert "Prefer" in {parameter["name"] for parameter in status["parameters"]}
+    assert "Preference-Applied" in status["responses"]["200"]["headers"]

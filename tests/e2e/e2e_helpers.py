@@ -55,20 +55,23 @@ class OrdersApi:
         return self.host.http(method, f"api/{path}", json=body,
                               headers=self.headers(sub, *roles, key=key))
 
-    def status(self, command_id: str, sub: str, *roles: str) -> requests.Response:
-        return self.host.http("GET", f"api/commands/{command_id}",
-                              headers=self.headers(sub, *roles))
+    def status(self, command_id: str, sub: str, *roles: str,
+               prefer: str | None = None) -> requests.Response:
+        headers = self.headers(sub, *roles)
+        if prefer is not None:
+            headers["Prefer"] = prefer
+        return self.host.http("GET", f"api/commands/{command_id}", headers=headers)
 
     def wait(self, command_id: str, sub: str, *roles: str, timeout: float = 20) -> dict[str, Any]:
+        """Long-polls the command (``Prefer: wait``) until it has finished."""
         deadline = time.monotonic() + timeout
         body: dict[str, Any] = {}
-        while time.monotonic() < deadline:
-            response = self.status(command_id, sub, *roles)
+        while (left := deadline - time.monotonic()) > 0:
+            response = self.status(command_id, sub, *roles, prefer=f"wait={max(1, int(left))}")
             assert response.status_code == 200, response.text
             body = response.json()
             if body["status"] in FINAL:
                 return body
-            time.sleep(0.02)
         raise AssertionError(f"command {command_id} did not finish: {body}")
 
     def run(self, method: str, path: str, body: Any, sub: str, *roles: str,

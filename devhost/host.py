@@ -41,6 +41,7 @@ from devhost.store import Store
 
 log = logging.getLogger("devhost")
 HOST_SWITCH_INTERVAL = 0.0005
+HTTP_SHUTDOWN_GRACE = 5.0
 WORKER_GEN0_THRESHOLD = 10_000
 
 
@@ -126,7 +127,10 @@ async def serve(app: LoadedApp, opts: StartOptions) -> None:
                         lambda request, tail: api.handle(request, tail, server.durable_base),
                         loop).install()
 
-    public_runner = web.AppRunner(server.public_app(), access_log=None)
+    # Requests still running at shutdown (a long poll, say) get a few seconds, then are cut off,
+    # so that stopping devhost never waits out a client's wait.
+    public_runner = web.AppRunner(server.public_app(), access_log=None,
+                                  shutdown_timeout=HTTP_SHUTDOWN_GRACE)
     await public_runner.setup()
     port = opts.port if opts.port is not None else (app.http_port or 7071)
     shown = "127.0.0.1" if opts.host in ("0.0.0.0", "") else opts.host

@@ -4,11 +4,13 @@ import collections
 import json
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import requests
 
-from devhost.testing import DevhostClient, DevhostProcess
+from devhost.testing import DevhostClient, DevhostProcess, poll
 
 SAMPLE = Path(__file__).parent / "apps" / "sample"
 pytestmark = pytest.mark.slow
@@ -81,6 +83,22 @@ def test_entity_state_and_waiting_events_survive(host: DevhostProcess, tmp_path:
 def test_sigterm_stops_gracefully(host: DevhostProcess) -> None:
     assert host.stop(signal.SIGTERM) == 0
     assert "devhost stopped" in host.output()
+
+
+def test_a_waiting_request_does_not_hold_up_the_stop(host: DevhostProcess) -> None:
+    client = DevhostClient(host)
+    with ThreadPoolExecutor(1) as pool:
+        # The app waits up to 20 s for an instance that waits an hour for its approval.
+        waiting = pool.submit(client.http, "POST", "api/wait/approval",
+                              json={"timeoutSeconds": 3600})
+        poll(lambda: client.mgmt_call("GET", "instances",
+                                      params={"runtimeStatus": "Running"}).json(),
+             bool, 10, lambda found: "the approval never started")
+        started = time.monotonic()
+        assert host.stop(signal.SIGTERM, timeout=15) == 0
+        assert time.monotonic() - started < 12
+        with pytest.raises(requests.ConnectionError):
+            waiting.result(timeout=5)
 
 
 def test_sqlite_file_is_the_only_state(host: DevhostProcess) -> None:

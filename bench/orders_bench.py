@@ -1,8 +1,10 @@
 """Orders benchmark (not a test): orders/s from POST to succeeded, and 202 latency, on devhost.
 
 Starts the app on a devhost process with a fresh data folder, registers one customer per client
-and stocks a handful of SKUs, then runs CLIENTS concurrent clients that each place an order, poll
-its command until it has finished, and repeat, for DURATION seconds. Results go to
+and stocks a handful of SKUs, then runs CLIENTS concurrent clients that each place an order,
+long-poll its command (``Prefer: wait``) until it has finished, and repeat, for DURATION seconds.
+``--poll-interval S`` makes the clients poll every S seconds instead, as clients that do not
+long-poll would. Results go to
 bench/results/orders_bench.json and .md.
 
     .venv/bin/python bench/orders_bench.py [--clients 50] [--duration 20]
@@ -32,8 +34,7 @@ from devhost.testing import DevhostClient, DevhostProcess  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 SKUS = [f"BENCH-{i}" for i in range(10)]
-# Polling is load on the same host; clients that poll gently leave it to the workflows.
-POLL_INTERVAL = 0.1
+LONG_POLL = "wait=10"
 
 
 def host_cpu_seconds(pid: int, workers: bool = True) -> float:
@@ -80,10 +81,10 @@ class Client:
     def finish(self, command_id: str, timeout: float = 60) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            body = self.session.get(f"{self.url}/api/commands/{command_id}", timeout=30).json()
+            body = self.session.get(f"{self.url}/api/commands/{command_id}", timeout=30,
+                                    headers={"Prefer": LONG_POLL}).json()
             if body["status"] in ("succeeded", "failed"):
                 return dict(body)
-            time.sleep(POLL_INTERVAL)
         raise RuntimeError(f"command {command_id} did not finish")
 
 
@@ -106,9 +107,10 @@ def order_body(n: int) -> dict[str, Any]:
                                 "postalCode": "10115", "country": "DE"}}
 
 
-def run(host: DevhostClient, pid: int, clients: int, duration: float) -> dict[str, Any]:
+def run(host: DevhostClient, pid: int, clients: int, duration: float,
+        poll_interval: float | None) -> dict[str, Any]:
     cpu_before, own_before = host_cpu_seconds(pid), host_cpu_seconds(pid, workers=False)
-    result = asyncio.run(_run(host, clients, duration))
+    result = asyncio.run(_run(host, clients, duration, poll_interval))
     cpu = host_cpu_seconds(pid) - cpu_before
     own = host_cpu_seconds(pid, workers=False) - own_before
     orders = max(1, result["orders"])
@@ -119,7 +121,8 @@ def run(host: DevhostClient, pid: int, clients: int, duration: float) -> dict[st
     return result
 
 
-async def _run(host: DevhostClient, clients: int, duration: float) -> dict[str, Any]:
+async def _run(host: DevhostClient, clients: int, duration: float,
+               poll_interval: float | None) -> dict[str, Any]:
     """The clients are asyncio tasks on one thread: a lean client leaves the machine's two
     cores to the host being measured (fifty threads of `requests` took a quarter of a core)."""
     accepted: list[float] = []
@@ -140,7 +143,7 @@ async def _run(host: DevhostClient, clients: int, duration: float) -> dict[str, 
                     raise RuntimeError(f"POST /api/orders answered {response.status}: {body}")
             accepted.append(time.perf_counter() - started)
             status = await _finish(session, f"{host.url}/api/commands/{body['commandId']}",
-                                   headers, polls)
+                                   headers, polls, poll_interval)
             completed.append(time.perf_counter() - started)
             outcomes[status] = outcomes.get(status, 0) + 1
             n += 1
@@ -166,7 +169,10 @@ async def _run(host: DevhostClient, clients: int, duration: float) -> dict[str, 
 
 
 async def _finish(session: aiohttp.ClientSession, url: str, headers: dict[str, str],
-                  polls: list[int], timeout: float = 60) -> str:
+                  polls: list[int], poll_interval: float | None, timeout: float = 60) -> str:
+    """Long-polls the command, or (``poll_interval``) polls it plainly, until it finishes."""
+    if poll_interval is None:
+        headers = {**headers, "Prefer": LONG_POLL}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         polls[0] += 1
@@ -174,7 +180,8 @@ async def _finish(session: aiohttp.ClientSession, url: str, headers: dict[str, s
             status = str((await response.json())["status"])
         if status in ("succeeded", "failed"):
             return status
-        await asyncio.sleep(POLL_INTERVAL)
+        if poll_interval is not None:
+            await asyncio.sleep(poll_interval)
     raise RuntimeError(f"{url} did not finish")
 
 
@@ -195,6 +202,7 @@ def write(result: dict[str, Any]) -> None:
     lines = ["# Orders benchmark (devhost)", "",
              f"{result['clients']} concurrent clients, {result['seconds']} s, devhost with "
              f"{result['worker_processes']} worker process(es) (FUNCTIONS_WORKER_PROCESS_COUNT), "
+             f"status: {result['status_polling']}, "
              f"{result['orders']} orders, outcomes {result['outcomes']}, "
              f"Python {result['python']} on {result['machine']}, {result['when']}.", "",
              "| measure | value | target |", "|---|---|---|",
@@ -207,6 +215,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--poll-interval", type=float, default=None,
+                        help="poll every this many seconds instead of long-polling")
     args = parser.parse_args()
     settings = json.loads((ROOT / "local.settings.example.json").read_text())["Values"]
     with tempfile.TemporaryDirectory(prefix="orders-bench-") as tmp:
@@ -217,8 +227,11 @@ def main() -> int:
             host = DevhostClient(process)
             setup(host, args.clients)
             assert process.proc is not None
-            result = run(host, process.proc.pid, args.clients, args.duration)
-            write({**result, "worker_processes": env.get("FUNCTIONS_WORKER_PROCESS_COUNT", "1")})
+            result = run(host, process.proc.pid, args.clients, args.duration,
+                         args.poll_interval)
+            write({**result, "worker_processes": env.get("FUNCTIONS_WORKER_PROCESS_COUNT", "1"),
+                   "status_polling": (f"every {args.poll_interval} s" if args.poll_interval
+                                      else f"long poll (Prefer: {LONG_POLL})")})
         finally:
             process.stop()
     return 0

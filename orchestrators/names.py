@@ -12,7 +12,6 @@ SET_CREDIT_LIMIT = "set_credit_limit"
 ADJUST_STOCK = "adjust_stock"
 FULFILMENT_DEADLINE = "fulfilment_deadline"
 ORDER_CLOSED_EVENT = "OrderClosed"
-START_DEADLINE_WATCH = "start_deadline_watch"
 NOTIFY_DEADLINE = "notify_deadline"
 
 

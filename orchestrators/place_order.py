@@ -1,6 +1,6 @@
-"""``place_order``: reserve credit and stock per line, place the order, publish its events,
-start its fulfilment deadline watch (after publishing, so the read side hears of the order
-without waiting for the watch to start).
+"""``place_order``: reserve credit and stock per line, place the order, publish its events.
+Its ``OrderPlaced`` event starts the order's fulfilment deadline watch
+(``activities/deadline_watch.py``).
 
 A refusal at any step undoes what this run reserved (stock and credit) and the command ends
 failed with the refusing step's code and message. Only reservations this run created are
@@ -14,7 +14,6 @@ from typing import Any
 import azure.durable_functions as df
 
 from entities.errors import DomainError
-from orchestrators.deadline_hints import start_watch
 from orchestrators.steps import CUSTOMER, INVENTORY, ORDER, Saga, Steps, counted
 
 bp = df.Blueprint()
@@ -61,7 +60,6 @@ def _place(saga: Saga, held: dict[str, list[str]]) -> Steps:
         raise refusal
     placed = yield from saga.run(ORDER, order_id, "command", saga.command_input())
     yield from saga.publish()
-    yield from start_watch(saga, order_id)
     summary = placed["summary"]
     return saga.succeeded(
         placed, status=summary["status"], total=summary["total"], currency=summary["currency"]

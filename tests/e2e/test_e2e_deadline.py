@@ -6,6 +6,9 @@ devhost's clock is moved past the deadline instead of waiting for it.
 
 from __future__ import annotations
 
+from typing import Any
+
+import requests
 from e2e_helpers import DEADLINE_SECONDS, OrdersApi, order_body
 
 
@@ -36,7 +39,28 @@ def _activity_results(api: OrdersApi, instance_id: str) -> dict[str, list[object
     return results
 
 
-def test_the_workflows_start_the_watch_and_end_it_at_shipment(api: OrdersApi, uid: str) -> None:
+def _watch_started(api: OrdersApi, order_id: str) -> None:
+    """The order's OrderPlaced event reaches start_deadline_watch through Event Grid."""
+    api.host.wait(f"deadline-{order_id}", until=("Running",), timeout=10)
+
+
+def _deliver(api: OrdersApi, function: str, event: dict[str, Any]) -> int:
+    """Deliver one event straight to one Event Grid trigger, as a subscription's webhook does."""
+    response = requests.post(
+        f"{api.host.url}/runtime/webhooks/eventgrid",
+        params={"functionName": function,
+                "code": api.host.keys.system_keys["eventgrid_extension"]},
+        headers={"aeg-event-type": "Notification"}, json=[event], timeout=10)
+    return response.status_code
+
+
+def _placed_event(order_id: str) -> dict[str, Any]:
+    return {"id": f"{order_id}:1", "subject": f"orders/{order_id}",
+            "eventType": "Orders.OrderPlaced", "eventTime": "2026-01-01T00:00:00Z",
+            "dataVersion": "1.0", "data": {"orderId": order_id, "version": 1}}
+
+
+def test_placement_starts_the_watch_and_shipment_ends_it(api: OrdersApi, uid: str) -> None:
     """Shipment ends the watch at once (the hint comes from ship_order, not from the API), and
     moving past the deadline afterwards cancels nothing. An unshipped order placed alongside
     shows the clock really passed its deadline."""
@@ -45,10 +69,9 @@ def test_the_workflows_start_the_watch_and_end_it_at_shipment(api: OrdersApi, ui
     api.stock(sku, 5)
     shipped_order = api.run("POST", "orders", order_body((sku, 2, 900)), una, "customer")
     open_order = api.run("POST", "orders", order_body((sku, 1, 900)), una, "customer")
-    assert _activity_results(api, shipped_order["commandId"])["start_deadline_watch"] == [
-        "started"]
     order_id = shipped_order["orderId"]
-    assert api.host.status(f"deadline-{order_id}")["runtimeStatus"] == "Running"
+    _watch_started(api, order_id)
+    _watch_started(api, open_order["orderId"])
 
     shipment = api.run("POST", f"orders/{order_id}/ship",
                        {"carrier": "DHL", "trackingNumber": f"T-{uid}"}, "fred", "fulfilment")
@@ -67,11 +90,37 @@ def test_the_workflows_start_the_watch_and_end_it_at_shipment(api: OrdersApi, ui
     assert api.archived(f"orders/{order_id}") == [f"{order_id}:1", f"{order_id}:2"]
 
 
+def test_a_late_placement_event_starts_no_watch_for_a_closed_order(api: OrdersApi,
+                                                                 uid: str) -> None:
+    """Event Grid may deliver OrderPlaced after the order was cancelled (or deliver it again
+    after its watch ended): no watch is started then, and an existing one is left alone."""
+    yuri, sku = f"yuri-{uid}", f"SKU-{uid}"
+    api.customer(yuri)
+    api.stock(sku, 2)
+    closed = api.run("POST", "orders", order_body((sku, 1, 300)), yuri, "customer")["orderId"]
+    _watch_started(api, closed)
+    assert api.run("POST", f"orders/{closed}/cancel", {"reason": "no"}, yuri,
+                   "customer")["status"] == "succeeded"
+    api.host.wait(f"deadline-{closed}", timeout=20)
+    assert api.host.purge(f"deadline-{closed}").status_code == 200
+    assert _deliver(api, "start_deadline_watch", _placed_event(closed)) == 202
+    assert api.host.status(f"deadline-{closed}") is None
+
+    open_order = api.run("POST", "orders", order_body((sku, 1, 300)), yuri,
+                         "customer")["orderId"]
+    _watch_started(api, open_order)
+    before = api.host.status(f"deadline-{open_order}") or {}
+    assert _deliver(api, "start_deadline_watch", _placed_event(open_order)) == 202
+    after = api.host.status(f"deadline-{open_order}") or {}
+    assert (after["runtimeStatus"], after["createdTime"]) == ("Running", before["createdTime"])
+
+
 def test_cancellation_ends_the_watch_early(api: OrdersApi, uid: str) -> None:
     vera, sku = f"vera-{uid}", f"SKU-{uid}"
     api.customer(vera)
     api.stock(sku, 1)
     order_id = api.run("POST", "orders", order_body((sku, 1, 300)), vera, "customer")["orderId"]
+    _watch_started(api, order_id)
     cancelled = api.run("POST", f"orders/{order_id}/cancel", {"reason": "not needed"},
                         vera, "customer")
     assert cancelled["status"] == "succeeded", cancelled
@@ -86,8 +135,8 @@ def test_a_refused_order_gets_no_watch(api: OrdersApi, uid: str) -> None:
     api.stock(sku, 1)
     refused = api.run("POST", "orders", order_body((sku, 2, 300)), walt, "customer")
     assert refused["error"]["code"] == "InsufficientStock", refused
+    api.host.wait_idle(kinds=("eventgrid",))  # the refusal's events have all been delivered
     assert api.host.status(f"deadline-{refused['orderId']}") is None
-    assert "start_deadline_watch" not in _activity_results(api, refused["commandId"])
 
 
 def test_a_missing_or_ended_watch_does_not_fail_the_command(api: OrdersApi, uid: str) -> None:
@@ -97,6 +146,8 @@ def test_a_missing_or_ended_watch_does_not_fail_the_command(api: OrdersApi, uid:
     api.stock(sku, 2)
     purged = api.run("POST", "orders", order_body((sku, 1, 300)), xia, "customer")["orderId"]
     ended = api.run("POST", "orders", order_body((sku, 1, 300)), xia, "customer")["orderId"]
+    _watch_started(api, purged)
+    _watch_started(api, ended)
     api.host.action(f"deadline-{purged}", "terminate", "test")
     api.host.action(f"deadline-{ended}", "terminate", "test")
     api.host.wait(f"deadline-{purged}", timeout=10)

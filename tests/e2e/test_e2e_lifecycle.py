@@ -16,6 +16,7 @@ def test_place_ship_deliver(api: OrdersApi, uid: str) -> None:
                                 "total": 4500, "currency": "EUR"}
     assert api.inventory(sku) == {"onHand": 10, "reserved": 3}
     assert api.credit(alice)["openBalance"] == 4500
+    api.host.wait(f"deadline-{order_id}", until=("Running",), timeout=10)
 
     shipped = api.run("POST", f"orders/{order_id}/ship",
                       {"carrier": "DHL", "trackingNumber": "T-1", "expectedVersion": 1},

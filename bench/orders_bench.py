@@ -26,6 +26,7 @@ from typing import Any
 
 import aiohttp
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -56,6 +57,20 @@ def host_cpu_seconds(pid: int, workers: bool = True) -> float:
         total += times.get(current, 0.0)
         todo += children.get(current, []) if workers else []
     return total
+
+
+def function_runs(host: DevhostClient) -> dict[str, float]:
+    """devhost's count of episodes, invocations and deliveries so far, by kind and function."""
+    text = host.http("GET", "admin/metrics",
+                     headers={"x-functions-key": host.keys.master_key}).text
+    runs: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name == "devhost_function_runs":
+            for sample in family.samples:
+                if sample.name.endswith("_total"):
+                    key = f"{sample.labels['kind']} {sample.labels['function']}"
+                    runs[key] = runs.get(key, 0.0) + sample.value
+    return runs
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -110,7 +125,10 @@ def order_body(n: int) -> dict[str, Any]:
 def run(host: DevhostClient, pid: int, clients: int, duration: float,
         poll_interval: float | None) -> dict[str, Any]:
     cpu_before, own_before = host_cpu_seconds(pid), host_cpu_seconds(pid, workers=False)
+    runs_before = function_runs(host)
     result = asyncio.run(_run(host, clients, duration, poll_interval))
+    host.wait_idle(kinds=("ctrl", "activity", "entity", "eventgrid"))
+    runs = {key: count - runs_before.get(key, 0.0) for key, count in function_runs(host).items()}
     cpu = host_cpu_seconds(pid) - cpu_before
     own = host_cpu_seconds(pid, workers=False) - own_before
     orders = max(1, result["orders"])
@@ -118,6 +136,10 @@ def run(host: DevhostClient, pid: int, clients: int, duration: float,
     result["host_cpu_ms_per_order"] = round(1000 * cpu / orders, 1)
     # With worker processes: the host's own part (HTTP: the POST and the status polls).
     result["http_process_cpu_ms_per_order"] = round(1000 * own / orders, 1)
+    # Units of work per order: each one is claimed, run and committed separately.
+    result["runs_per_order"] = {key: round(count / orders, 2)
+                                for key, count in sorted(runs.items()) if count}
+    result["units_per_order"] = round(sum(runs.values()) / orders, 1)
     return result
 
 
@@ -196,6 +218,8 @@ def write(result: dict[str, Any]) -> None:
             ("POST to succeeded p50 (ms)", result["post_to_succeeded_ms_p50"], ""),
             ("POST to succeeded p99 (ms)", result["post_to_succeeded_ms_p99"], ""),
             ("status polls per order", result["polls_per_order"], ""),
+            ("units of work per order (episodes, invocations, deliveries)",
+             result["units_per_order"], ""),
             ("host CPU per order (ms), all processes", result["host_cpu_ms_per_order"], ""),
             ("  of which the HTTP (host) process", result["http_process_cpu_ms_per_order"], ""),
             ("host CPU used (cores)", result["host_cpu_cores"], "")]
@@ -206,7 +230,9 @@ def write(result: dict[str, Any]) -> None:
              f"{result['orders']} orders, outcomes {result['outcomes']}, "
              f"Python {result['python']} on {result['machine']}, {result['when']}.", "",
              "| measure | value | target |", "|---|---|---|",
-             *(f"| {name} | {value} | {target} |" for name, value, target in rows)]
+             *(f"| {name} | {value} | {target} |" for name, value, target in rows), "",
+             "Units of work per order, by kind and function:", "",
+             *(f"- {key}: {count}" for key, count in result["runs_per_order"].items())]
     (RESULTS / "orders_bench.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="delivery attempts before an event is dead-lettered")
     s.add_argument("--eventgrid-retry-delay", type=float, default=1.0,
                    help="first retry delay in seconds (doubles per attempt)")
+    s.add_argument("--eventgrid-subscriptions", type=Path, default=None, metavar="FILE",
+                   help="JSON file of event-type filters per Event Grid trigger, relative "
+                        "to --app (default: the DEVHOST_EVENTGRID_SUBSCRIPTIONS setting)")
     # How the host starts its workers (FUNCTIONS_WORKER_PROCESS_COUNT > 1).
     s.add_argument("--process", default=None, help=argparse.SUPPRESS)
     s.add_argument("--lifeline-fd", type=int, default=None, help=argparse.SUPPRESS)
@@ -63,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _start(args: argparse.Namespace) -> int:
     from devhost.cluster import ClusterError
-    from devhost.eventgrid import Chaos
+    from devhost.eventgrid import Chaos, read_subscriptions
     from devhost.host import StartOptions, serve, setup_logging
     from devhost.loader import AppLoadError, load_app
     from devhost.metrics import install_meter_provider
@@ -74,6 +77,7 @@ def _start(args: argparse.Namespace) -> int:
     install_meter_provider(args.app.resolve().name)
     try:
         app = load_app(args.app)
+        subscriptions = read_subscriptions(app, args.eventgrid_subscriptions)
     except AppLoadError as exc:
         print(f"devhost: cannot start: {exc}", file=sys.stderr)
         return 2
@@ -88,6 +92,7 @@ def _start(args: argparse.Namespace) -> int:
                         data_dir=args.data.resolve() if args.data else None, chaos=chaos,
                         eventgrid_attempts=args.eventgrid_attempts,
                         eventgrid_first_delay=args.eventgrid_retry_delay,
+                        subscriptions=subscriptions,
                         lifeline_fd=args.lifeline_fd, ready_fd=args.ready_fd)
     if args.process:
         index, workers = (int(part) for part in args.process.split("/"))

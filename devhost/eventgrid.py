@@ -1,31 +1,36 @@
 """Local Event Grid: output-binding events are delivered to the app's Event Grid triggers.
 
 Delivery is at least once, in no guaranteed order, with exponential-backoff retries and a
-dead-letter store, like an Event Grid subscription. Chaos mode duplicates, delays and reorders
-deliveries so that consumers can prove they tolerate what Azure may do. The configured topic
-endpoint is never called: everything stays on this machine.
+dead-letter store, like an Event Grid subscription. Each trigger is one subscription; a
+subscriptions file (`DEVHOST_EVENTGRID_SUBSCRIPTIONS`) gives some of them the event-type filter
+the deployment gives them, so a trigger gets here only what Azure would send it. Chaos mode
+duplicates, delays and reorders deliveries so that consumers can prove they tolerate what Azure
+may do. The configured topic endpoint is never called: everything stays on this machine.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import random
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from azure.functions import meta
 from azure.functions.eventgrid import EventGridEventInConverter
 
 from devhost.invoker import event_grid_events
-from devhost.loader import FunctionInfo, LoadedApp
+from devhost.loader import AppLoadError, FunctionInfo, LoadedApp
 from devhost.records import Batch, NewWork, WorkItem
 
 if TYPE_CHECKING:
     from devhost.invoker import Invoker
 
 log = logging.getLogger("devhost.eventgrid")
+SUBSCRIPTIONS_SETTING = "DEVHOST_EVENTGRID_SUBSCRIPTIONS"
 
 
 @dataclass
@@ -47,13 +52,82 @@ class RetryPolicy:
         return min(self.first_delay * 2 ** (attempt - 1), self.max_delay)
 
 
+class SubscriptionsFileError(AppLoadError):
+    """The subscriptions file cannot be read, or is not a list of filters devhost can honour."""
+
+
+@dataclass(frozen=True)
+class Subscriptions:
+    """Each trigger's `filter.includedEventTypes`; a trigger not named here gets every event."""
+
+    source: Path | None = None
+    included: Mapping[str, frozenset[str]] = field(default_factory=dict)  # lower-cased names
+
+    def accepts(self, function: str, event: dict[str, Any]) -> bool:
+        types = self.included.get(function.lower())
+        if types is None:
+            return True
+        # Event Grid compares event types case-insensitively; CloudEvents name the field `type`.
+        return str(event.get("eventType") or event.get("type") or "").lower() in types
+
+
+def read_subscriptions(app: LoadedApp, flag: Path | None) -> Subscriptions:
+    """The file `--eventgrid-subscriptions` or the setting names (relative to the app folder).
+
+    The deployment's own file is meant to be used, so the format is the deployment's and a
+    file devhost cannot honour fails the start instead of delivering differently from Azure."""
+    named = flag or os.environ.get(SUBSCRIPTIONS_SETTING, "").strip()
+    if not named:
+        return Subscriptions()
+    path = app.root / named
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise SubscriptionsFileError(f"{path}: cannot read the Event Grid subscriptions file: "
+                                     f"{exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SubscriptionsFileError(f"{path}: invalid JSON: {exc}") from None
+    if not isinstance(raw, list):
+        raise SubscriptionsFileError(f'{path}: expected a JSON list of {{"function": '
+                                     '"<Event Grid trigger>", "eventTypes": [...]}')
+    included: dict[str, frozenset[str]] = {}
+    for n, entry in enumerate(raw, 1):
+        problem = _entry_problem(app, entry)
+        if problem is None and entry["function"].lower() in included:
+            problem = f"'{entry['function']}' already has an entry; give each function one"
+        if problem is not None:
+            raise SubscriptionsFileError(f"{path}: entry {n}: {problem}")
+        included[entry["function"].lower()] = frozenset(t.lower() for t in entry["eventTypes"])
+    return Subscriptions(path, included)
+
+
+def _entry_problem(app: LoadedApp, entry: Any) -> str | None:
+    """What is wrong with one `{"function": name, "eventTypes": [type, ...]}` entry, if any."""
+    if not isinstance(entry, dict) or set(entry) != {"function", "eventTypes"}:
+        return 'expected an object with exactly the keys "function" and "eventTypes"'
+    name, types = entry["function"], entry["eventTypes"]
+    if not isinstance(name, str) or not name:
+        return '"function" must be a function name'
+    if not isinstance(types, list) or not all(isinstance(t, str) and t for t in types):
+        return '"eventTypes" must be a list of event type names'
+    fn = app.function(name)
+    if fn is None or fn.trigger_type != "eventGridTrigger":
+        triggers = ", ".join(sorted(f.name for f in app.by_kind("eventGridTrigger"))) or "none"
+        return (f"'{name}' is not an Event Grid trigger of the app (its Event Grid triggers: "
+                f"{triggers})")
+    if not types:
+        return f"'{name}' has an empty eventTypes list; leave it out to give it every event"
+    return None
+
+
 class EventGrid:
     def __init__(self, app: LoadedApp, invoker: Invoker, policy: RetryPolicy | None = None,
-                 chaos: Chaos | None = None) -> None:
+                 chaos: Chaos | None = None, subscriptions: Subscriptions | None = None) -> None:
         self.app = app
         self.invoker = invoker
         self.policy = policy or RetryPolicy()
         self.chaos = chaos
+        self.subscriptions = subscriptions or Subscriptions()
         self._rng = random.Random(chaos.seed if chaos else None)
 
     @property
@@ -69,21 +143,30 @@ class EventGrid:
         return self.publish(events, now)
 
     def publish(self, events: list[dict[str, Any]], now: float) -> list[NewWork]:
-        """One delivery per event and subscriber (chaos may add copies and delays)."""
-        return self.publish_to(None, events, now)
+        """One delivery per event and subscriber whose filter takes the event's type.
 
-    def publish_to(self, only: FunctionInfo | None, events: list[dict[str, Any]],
+        Filtered-out events become no work at all, as Event Grid never sends them."""
+        accepts = self.subscriptions.accepts
+        return self._schedule([(sub, ev) for ev in events for sub in self.subscribers
+                               if accepts(sub.name, ev)], now)
+
+    def publish_to(self, fn: FunctionInfo, events: list[dict[str, Any]],
                    now: float) -> list[NewWork]:
+        """Deliveries to one trigger whatever its filter: the admin API invokes the function
+        itself, bypassing Event Grid, in Azure too."""
+        return self._schedule([(fn, ev) for ev in events], now)
+
+    def _schedule(self, targets: list[tuple[FunctionInfo, dict[str, Any]]],
+                  now: float) -> list[NewWork]:
+        """A delivery per target; chaos may add copies and delays."""
         work: list[NewWork] = []
-        subscribers = [only] if only is not None else self.subscribers
-        for ev in events:
-            for sub in subscribers:
-                copies = 1
-                if self.chaos and self._rng.random() < self.chaos.duplicate:
-                    copies = 2
-                for _ in range(copies):
-                    delay = self._rng.uniform(0, self.chaos.max_delay) if self.chaos else 0.0
-                    work.append(delivery(sub.name, ev, now + delay))
+        for sub, ev in targets:
+            copies = 1
+            if self.chaos and self._rng.random() < self.chaos.duplicate:
+                copies = 2
+            for _ in range(copies):
+                delay = self._rng.uniform(0, self.chaos.max_delay) if self.chaos else 0.0
+                work.append(delivery(sub.name, ev, now + delay))
         return work
 
     async def deliver(self, item: WorkItem, now: float) -> Batch:
@@ -116,9 +199,12 @@ class EventGrid:
 
     async def invoke_now(self, fn: FunctionInfo, events: list[dict[str, Any]],
                          commit: Callable[[Batch], Awaitable[Any]], now: float) -> list[str]:
-        """Webhook delivery: invoke once per event right away; returns the failures."""
+        """Webhook delivery: invoke once per event the trigger's filter takes, right away;
+        returns the failures."""
         failures: list[str] = []
         for event in events:
+            if not self.subscriptions.accepts(fn.name, event):
+                continue  # Event Grid would not have sent it to this subscription
             value = EventGridEventInConverter.decode(meta.Datum(json.dumps(event), "json"),
                                                      trigger_metadata={})
             inv = await self.invoker.invoke(fn, {fn.trigger["name"]: value}, None)

@@ -8,7 +8,7 @@ import logging
 import os
 import signal
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
@@ -30,7 +30,7 @@ from devhost.durable.clock import Clock
 from devhost.durable.inproc import InProcessClient
 from devhost.durable.replay import ReplayLogFilter
 from devhost.durable.runtime import Runtime
-from devhost.eventgrid import Chaos, EventGrid, RetryPolicy
+from devhost.eventgrid import Chaos, EventGrid, RetryPolicy, Subscriptions
 from devhost.invoker import Invoker
 from devhost.keys import load_or_create_keys
 from devhost.loader import LoadedApp
@@ -54,6 +54,7 @@ class StartOptions:
     chaos: Chaos | None = None
     eventgrid_attempts: int = 6
     eventgrid_first_delay: float = 1.0
+    subscriptions: Subscriptions = field(default_factory=Subscriptions)
     # Set for the worker processes the host starts (FUNCTIONS_WORKER_PROCESS_COUNT > 1).
     partitions: Partitions = ONE_PROCESS
     lifeline_fd: int | None = None
@@ -102,7 +103,8 @@ async def serve(app: LoadedApp, opts: StartOptions) -> None:
                       threads=max(4, min(32, app.config.max_activities + 4)))
     clock = Clock(store)
     eventgrid = EventGrid(app, invoker, RetryPolicy(opts.eventgrid_attempts,
-                                                    opts.eventgrid_first_delay), opts.chaos)
+                                                    opts.eventgrid_first_delay), opts.chaos,
+                          opts.subscriptions)
     runtime = Runtime(app, store, invoker, clock, eventgrid)
     peers = None
     if not parts.single:
@@ -165,7 +167,7 @@ async def serve(app: LoadedApp, opts: StartOptions) -> None:
     if opts.ready_fd is not None:
         report_ready(opts.ready_fd)
     if opts.first:
-        _announce(server, data, parts.workers)
+        _announce(server, data, parts.workers, opts.subscriptions)
     await stop.wait()
     if opts.first:
         print("devhost stopping: finishing in-flight work", flush=True)
@@ -193,6 +195,9 @@ def _worker_command(opts: StartOptions, port: int, index: int, workers: int) -> 
            "--eventgrid-attempts", str(opts.eventgrid_attempts),
            "--eventgrid-retry-delay", str(opts.eventgrid_first_delay),
            "--process", f"{index}/{workers}"]
+    if opts.subscriptions.source is not None:
+        # Workers deliver and fan out too; they read the file the host read, however named.
+        cmd += ["--eventgrid-subscriptions", str(opts.subscriptions.source)]
     if opts.chaos is not None:
         cmd += ["--chaos-eventgrid", "--chaos-max-delay", str(opts.chaos.max_delay)]
         if opts.chaos.seed is not None:
@@ -215,13 +220,16 @@ def _bound_port(site: web.TCPSite) -> int:
     return int(server.sockets[0].getsockname()[1])
 
 
-def _announce(server: Server, data: Path, workers: int) -> None:
+def _announce(server: Server, data: Path, workers: int, subscriptions: Subscriptions) -> None:
     lines = ["devhost: functions served"]
     lines += describe_routes(server) or ["  (no HTTP triggers)"]
     others = [f for f in server.app.functions if f.trigger_type != "httpTrigger"]
     for f in sorted(others, key=lambda f: (f.trigger_type, f.name)):
+        filtered = f.name.lower() in subscriptions.included
         lines.append(f"  {f.name}: {f.trigger_type}"
-                     + (f" '{f.durable_name}'" if f.durable_name else ""))
+                     + (f" '{f.durable_name}'" if f.durable_name else "")
+                     + (f" (event types filtered by {subscriptions.source})" if filtered
+                        else ""))
     lines.append(f"  data: {data}")
     if workers:
         lines.append(f"  worker processes: {workers} ({SETTING})")

@@ -1,6 +1,7 @@
 """FUNCTIONS_WORKER_PROCESS_COUNT=2: a host process and two workers act as one host."""
 
 import collections
+import json
 import os
 import signal
 import sqlite3
@@ -149,3 +150,29 @@ def test_the_monitor_shows_what_the_workers_are_running(host: DevhostProcess,
     assert health["backlog"]["inflight"]["activities"] == 1
     assert health["backlog"]["limits"]["activity"] == 2 * 8  # two workers, host.json's 8 each
     client.wait(iid)
+
+
+def test_workers_filter_events_by_the_file_the_host_was_given(tmp_path: Path) -> None:
+    # The flag names a filter other than the sample's setting: a worker that missed the flag
+    # would use the setting and deliver the other event.
+    events = tmp_path / "events"
+    events.mkdir()
+    only_created = tmp_path / "subscriptions.json"
+    only_created.write_text(json.dumps([{"function": "audit_event",
+                                         "eventTypes": ["Sample.Created"]}]))
+    host = DevhostProcess(SAMPLE, tmp_path / "data",
+                          args=["--eventgrid-subscriptions", str(only_created)],
+                          env={**TWO, "SAMPLE_OUT_DIR": str(events)}).start()
+    try:
+        client = DevhostClient(host)
+        # The activity publishes, so its worker makes the deliveries.
+        iid = client.start("publish_via_activity", [{"id": "c", "type": "Sample.Created"},
+                                                    {"id": "a", "type": "Sample.Audited"}])
+        assert client.wait(iid)["output"] == 2
+        expected = {"c.json", "a.json", "c.audit_event.json"}
+        poll(lambda: {p.name for p in events.iterdir()}, expected.issubset, 20,
+             lambda seen: f"deliveries recorded: {sorted(seen)}")
+        client.wait_idle(["eventgrid"])
+        assert {p.name for p in events.iterdir()} == expected
+    finally:
+        host.stop()

@@ -65,12 +65,28 @@ def boom(req: func.HttpRequest) -> func.HttpResponse:
 @app.event_grid_output(arg_name="out", topic_endpoint_uri="EG_TOPIC_URI",
                        topic_key_setting="EG_TOPIC_KEY")
 def publish(req: func.HttpRequest, out: func.Out[func.EventGridOutputEvent]) -> str:
-    body = req.get_json()
-    out.set(func.EventGridOutputEvent(
+    out.set(_output_event(req.get_json()))
+    return "queued"
+
+
+def _output_event(body: dict) -> func.EventGridOutputEvent:
+    return func.EventGridOutputEvent(
         id=body["id"], data=body.get("data", {}), subject=body.get("subject", "sample"),
         event_type=body.get("type", "Sample.Event"), event_time=datetime.datetime.now(datetime.UTC),
-        data_version="1.0"))
-    return "queued"
+        data_version="1.0")
+
+
+@app.orchestration_trigger(context_name="context")
+def publish_via_activity(context: df.DurableOrchestrationContext):
+    return (yield context.call_activity("emit_events", context.get_input()))
+
+
+@app.activity_trigger(input_name="events")
+@app.event_grid_output(arg_name="out", topic_endpoint_uri="EG_TOPIC_URI",
+                       topic_key_setting="EG_TOPIC_KEY")
+def emit_events(events: list, out: func.Out[list[func.EventGridOutputEvent]]) -> int:
+    out.set([_output_event(body) for body in events])
+    return len(events)
 
 
 @app.event_grid_trigger(arg_name="event")
@@ -79,12 +95,20 @@ def record_event(event: func.EventGridEvent) -> None:
     gate = data.get("failUnlessExists")
     if gate and not os.path.exists(gate):
         raise RuntimeError("consumer rejected the event")
-    path = os.path.join(os.environ["SAMPLE_OUT_DIR"], f"{event.id}.json") \
-        if os.environ.get("SAMPLE_OUT_DIR") else None
-    if path:
-        with open(path, "a") as fh:
+    _record(event, f"{event.id}.json")
+
+
+@app.event_grid_trigger(arg_name="event")
+def audit_event(event: func.EventGridEvent) -> None:
+    """Subscribed to a few event types only (DEVHOST_EVENTGRID_SUBSCRIPTIONS)."""
+    _record(event, f"{event.id}.audit_event.json")
+
+
+def _record(event: func.EventGridEvent, name: str) -> None:
+    if os.environ.get("SAMPLE_OUT_DIR"):
+        with open(os.path.join(os.environ["SAMPLE_OUT_DIR"], name), "a") as fh:
             kind = getattr(event, "event_type", None) or getattr(event, "type", None)
-            fh.write(json.dumps({"id": event.id, "type": kind, "data": data}) + "\n")
+            fh.write(json.dumps({"id": event.id, "type": kind, "data": event.get_json()}) + "\n")
 
 
 @app.orchestration_trigger(context_name="context")

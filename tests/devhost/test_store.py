@@ -66,3 +66,29 @@ def test_a_bad_batch_fails_only_its_own_caller(tmp_path: Path) -> None:
         store.close()
 
     asyncio.run(scenario())
+
+
+def test_a_worker_lets_a_waiting_host_in_between_its_batches(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker's group of batches is committed in parts while the host waits for the lock;
+    every batch still lands once, and a batch the database refuses fails alone."""
+    from devhost.partitions import Partitions
+
+    worker = Store(tmp_path / "d.db", Partitions(1, 2))
+    transactions = []
+    real_tx = worker._tx
+
+    def counted_tx():  # type: ignore[no-untyped-def]
+        transactions.append(1)
+        return real_tx()
+
+    monkeypatch.setattr(worker, "_tx", counted_tx)
+    monkeypatch.setattr(worker, "_host_waiting", lambda: True)
+    refused = Batch(work=[NewWork("orch", None, {}, 1.0)])  # type: ignore[arg-type]
+    batches = [Batch(work=[NewWork("orch", f"i{n}", {"n": n}, 1.0)]) for n in range(3)]
+    results = worker._write_group([batches[0], refused, batches[1], batches[2]])
+    assert isinstance(results[1], Exception)
+    assert all(isinstance(r, list) and len(r) == 1 for r in results[:1] + results[2:])
+    assert len(transactions) >= 4  # one per batch: the host got in between each
+    landed = [w.payload["n"] for n in range(3) for w in worker.work_for("orch", f"i{n}", 2.0)]
+    assert landed == [0, 1, 2]

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import gc
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
 def _start(args: argparse.Namespace) -> int:
     from devhost.cluster import ClusterError
     from devhost.eventgrid import Chaos, read_subscriptions
-    from devhost.host import StartOptions, serve, setup_logging
+    from devhost.host import StartOptions, log_level, serve, setup_logging
     from devhost.loader import AppLoadError, load_app
     from devhost.metrics import install_meter_provider
     from devhost.partitions import Partitions
@@ -81,6 +82,13 @@ def _start(args: argparse.Namespace) -> int:
     except AppLoadError as exc:
         print(f"devhost: cannot start: {exc}", file=sys.stderr)
         return 2
+    # local.settings.json is loaded now and may set the level.
+    level = log_level()
+    if level is None:
+        print("devhost: cannot start: DEVHOST_LOG_LEVEL must be one of DEBUG, INFO, WARNING, "
+              "ERROR, CRITICAL", file=sys.stderr)
+        return 2
+    logging.getLogger().setLevel(level)
     # The app and the SDK are loaded for good: keep the collector from re-scanning them, and
     # collect less often (a host keeps many small objects alive in its caches, and every full
     # collection pauses every request).

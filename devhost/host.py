@@ -75,8 +75,14 @@ def setup_logging(process: str = "") -> None:
     handler.addFilter(ReplayLogFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(os.environ.get("DEVHOST_LOG_LEVEL", "INFO"))
+    root.setLevel(log_level() or "INFO")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def log_level() -> str | None:
+    """`DEVHOST_LOG_LEVEL` (environment or local.settings.json), or None when it is no level."""
+    level = os.environ.get("DEVHOST_LOG_LEVEL", "INFO").strip().upper()
+    return level if level in logging.getLevelNamesMapping() else None
 
 
 def data_dir_for(opts: StartOptions) -> Path:

@@ -104,3 +104,29 @@ def test_metrics_endpoint_and_command_report_what_ran(tmp_path: Path) -> None:
         assert line.split()[-1] == "1"
     finally:
         host.stop()
+
+
+@pytest.mark.parametrize("level", ["WARNING", "shouting"])
+def test_local_settings_set_the_log_level(tmp_path: Path, level: str) -> None:
+    import shutil
+
+    from devhost.testing import DevhostClient, DevhostProcess
+
+    app = tmp_path / "app"
+    shutil.copytree(Path(__file__).parent / "apps" / "sample", app,
+                    ignore=shutil.ignore_patterns("__pycache__", ".devhost"))
+    settings = json.loads((app / "local.settings.json").read_text())
+    settings["Values"]["DEVHOST_LOG_LEVEL"] = level
+    (app / "local.settings.json").write_text(json.dumps(settings))
+    if level != "WARNING":
+        result = run("start", "--app", str(app), "--port", "0", "--data", str(tmp_path / "d"))
+        assert result.returncode == 2
+        assert "DEVHOST_LOG_LEVEL must be one of" in result.stderr
+        return
+    host = DevhostProcess(app, tmp_path / "d").start()
+    try:
+        client = DevhostClient(host)
+        client.wait(client.start("hello_sequence", ["quiet"]))
+    finally:
+        host.stop()
+    assert " INFO " not in host.output()

@@ -47,8 +47,6 @@ def to_wire(value: Any) -> Any:
 _SCALARS = frozenset({str, int, bool, float, type(None)})
 # A writer turns one field's value into its wire form; None means the value already is one.
 Writer = Callable[[Any], Any]
-
-
 _WRITERS: dict[type, Writer | None] = {}
 
 
@@ -90,8 +88,7 @@ def _field_writer(hint: Any) -> Writer | None:
         if len(args) != 2 or args[1] is not Ellipsis:
             return to_wire
         item = _field_writer(args[0])
-        return (lambda value: list(value)) if item is None else \
-            (lambda value: [item(entry) for entry in value])
+        return list if item is None else (lambda value: [item(entry) for entry in value])
     if origin is dict or hint is dict:
         return dict
     if hint in _SCALARS or (isinstance(hint, type) and issubclass(hint, Enum)):

@@ -88,10 +88,10 @@ class DecodedStates:
 
     def store(self, key: str, state: AggregateState) -> dict[str, Any]:
         """The state's wire form, remembered with the state itself."""
-        wire = state.to_dict()
+        wire, entry = state.to_dict(), (type(state).__name__, key)
         with self._lock:
-            self._states[(type(state).__name__, key)] = (wire, state)
-            self._states.move_to_end((type(state).__name__, key))
+            self._states[entry] = (wire, state)
+            self._states.move_to_end(entry)
             while len(self._states) > self.capacity:
                 self._states.popitem(last=False)
         return wire

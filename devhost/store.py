@@ -102,8 +102,8 @@ log = logging.getLogger("devhost.store")
 
 @dataclass
 class _Rows:
-    """A batch with its JSON encoded ahead of the transaction: encoding costs more than the SQL,
-    and other processes wait while the write lock is held."""
+    """A batch with its JSON encoded ahead of the transaction, since other processes wait while
+    the write lock is held."""
 
     batch: Batch
     instances: list[tuple[Any, ...]]

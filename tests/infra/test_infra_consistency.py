@@ -21,6 +21,7 @@ PLATFORM_SETTINGS = {
     "APPLICATIONINSIGHTS_CONNECTION_STRING": "Functions host telemetry",
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "telemetry with the managed identity",
     "PYTHON_THREADPOOL_THREAD_COUNT": "Python worker thread pool (host.json concurrency)",
+    "AZURE_FUNCTIONS_DURABLE_STRICT_TYPING": "azure-functions' durable JSON codec: plain JSON only",
 }
 # Flex Consumption rejects these as app settings (the runtime is in functionAppConfig).
 FLEX_FORBIDDEN = {"FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VERSION",
@@ -132,6 +133,15 @@ def test_the_app_starts_with_the_settings_infra_gives_it(environment):
         assert loaded.orders_store == "azure"
         assert loaded.field_key_provider == "keyvault"
     settle(problems, f"{environment}-settings:")
+
+
+@pytest.mark.parametrize("environment", im.ENVIRONMENTS)
+def test_azure_runs_the_durable_json_mode_the_tests_run(environment):
+    """The SDK's strict and loose JSON codecs differ; Azure must get the one devhost tests."""
+    name = "AZURE_FUNCTIONS_DURABLE_STRICT_TYPING"
+    example = json.loads((im.ROOT / "local.settings.example.json").read_text())["Values"]
+    assert example.get(name) == "1"
+    assert str(im.app_settings_of(environment).get(name)) == example[name]
 
 
 @pytest.mark.parametrize("environment", im.ENVIRONMENTS)

@@ -1,0 +1,20 @@
+"""Unit tests drive the Durable SDK in the JSON mode the app's settings choose (strict or not)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+STRICT_TYPING = "AZURE_FUNCTIONS_DURABLE_STRICT_TYPING"
+EXAMPLE = Path(__file__).resolve().parents[2] / "local.settings.example.json"
+
+
+@pytest.fixture(autouse=True)
+def durable_json_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    value = json.loads(EXAMPLE.read_text())["Values"].get(STRICT_TYPING)
+    if value is None:
+        monkeypatch.delenv(STRICT_TYPING, raising=False)
+    else:
+        monkeypatch.setenv(STRICT_TYPING, value)

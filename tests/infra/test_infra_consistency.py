@@ -139,7 +139,7 @@ def test_the_app_starts_with_the_settings_infra_gives_it(environment):
 def test_azure_runs_the_durable_json_mode_the_tests_run(environment):
     """The SDK's strict and loose JSON codecs differ; Azure must get the one devhost tests."""
     name = "AZURE_FUNCTIONS_DURABLE_STRICT_TYPING"
-    example = json.loads((im.ROOT / "local.settings.example.json").read_text())["Values"]
+    example = im.example_settings()
     assert example.get(name) == "1"
     assert str(im.app_settings_of(environment).get(name)) == example[name]
 

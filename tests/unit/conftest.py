@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 STRICT_TYPING = "AZURE_FUNCTIONS_DURABLE_STRICT_TYPING"
-EXAMPLE = Path(__file__).resolve().parents[2] / "local.settings.example.json"
+_EXAMPLE = Path(__file__).resolve().parents[2] / "local.settings.example.json"
+_MODE = json.loads(_EXAMPLE.read_text(encoding="utf-8"))["Values"].get(STRICT_TYPING)
 
 
 @pytest.fixture(autouse=True)
 def durable_json_mode(monkeypatch: pytest.MonkeyPatch) -> None:
-    value = json.loads(EXAMPLE.read_text())["Values"].get(STRICT_TYPING)
-    if value is None:
+    if _MODE is None:
         monkeypatch.delenv(STRICT_TYPING, raising=False)
     else:
-        monkeypatch.setenv(STRICT_TYPING, value)
+        monkeypatch.setenv(STRICT_TYPING, _MODE)

@@ -20,7 +20,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,6 +96,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
 WORK_KINDS = ("ctrl", "orch", "activity", "entity", "eventgrid")
 HISTORY_CACHE_SIZE = 2000
 CHECKPOINT_SECONDS = 1.0
+LOCK_RETRY_SECONDS = 0.0005  # the host, while a worker commits (the loop rounds up to 1 ms)
 SLOW_COMMIT_MS = 200
 log = logging.getLogger("devhost.store")
 
@@ -188,6 +189,10 @@ def _instance(row: sqlite3.Row) -> Instance:
     )
 
 
+class _Busy(Exception):
+    """Another process holds the write lock (a transaction that would not wait for it)."""
+
+
 def _work(row: sqlite3.Row) -> WorkItem:
     return WorkItem(id=row["id"], kind=row["kind"], target=row["target"],
                     payload=json.loads(row["payload"]), due=row["due"], tag=row["tag"])
@@ -196,9 +201,11 @@ def _work(row: sqlite3.Row) -> WorkItem:
 class Store:
     """SQLite behind two connections: a writer and a reader (WAL lets them run side by side).
 
-    `submit` hands batches to a writer thread that commits whatever has queued up in one
-    transaction (group commit) while the event loop goes on; sqlite releases the GIL while it
-    writes. `commit` writes synchronously (the CLI, and rare admin writes).
+    `submit` queues a batch; once per loop pass, whatever has queued up commits in one
+    transaction (group commit). One process doing everything commits on a writer thread while
+    its loop goes on (sqlite releases the GIL while it writes); a worker commits on its loop;
+    the host beside workers commits on its loop once the write lock is free (`_commit_blocked`).
+    `commit` writes synchronously (the CLI, and rare admin writes).
     """
 
     def __init__(self, path: Path, partitions: Partitions = ONE_PROCESS) -> None:
@@ -229,6 +236,8 @@ class Store:
         self._queue: queue.SimpleQueue[list[tuple[Batch, asyncio.Future[list[int]]]] | None] = \
             queue.SimpleQueue()
         self._pending: list[tuple[Batch, asyncio.Future[list[int]]]] = []
+        self._blocked: list[tuple[Batch, asyncio.Future[list[int]]]] = []  # host: lock busy
+        self._retry: asyncio.TimerHandle | None = None
         self._writer: threading.Thread | None = None
         self._checkpointer: threading.Thread | None = None
         self._stop_checkpoints = threading.Event()
@@ -253,12 +262,14 @@ class Store:
         self._db.execute("PRAGMA wal_autocheckpoint=0")
         if self._worker:
             return  # commits on the loop: see `_flush`
-        self._writer = threading.Thread(target=self._write_loop, name="devhost-db-writer",
-                                        daemon=True)
-        self._writer.start()
         self._checkpointer = threading.Thread(target=self._checkpoint_loop,
                                               name="devhost-db-checkpoint", daemon=True)
         self._checkpointer.start()
+        if self._writes_first:
+            return  # commits on the loop: see `_commit_blocked`
+        self._writer = threading.Thread(target=self._write_loop, name="devhost-db-writer",
+                                        daemon=True)
+        self._writer.start()
 
     def _checkpoint_loop(self) -> None:
         db = self._connect(self.path)
@@ -269,8 +280,11 @@ class Store:
             db.close()
 
     def close(self) -> None:
-        if self._worker and self._pending:
-            self._flush()
+        if self._retry is not None:
+            self._retry.cancel()
+        if self._blocked or (self._worker and self._pending):
+            items, self._blocked, self._pending = self._blocked + self._pending, [], []
+            self._resolve(items, self._write_group([b for b, _ in items]))  # waits for the lock
         if self._writer is not None:
             self._flush()
             self._queue.put(None)
@@ -290,16 +304,30 @@ class Store:
         os.close(self._priority_fd)
 
     @contextmanager
-    def _file_lock(self) -> Iterator[None]:
+    def _file_lock(self, wait: bool = True) -> Iterator[None]:
+        """The write lock between processes; `wait=False` raises `_Busy` instead of waiting.
+
+        When `wait=False` finds a worker in a transaction, the host keeps the priority lock:
+        that worker commits after the batch it is applying, and none starts another, until
+        the host's next attempt has taken the write lock (the priority lock it already holds
+        is taken again at once, and released with the write lock)."""
         if fcntl is None:
             yield
             return
         # The host holds the priority lock exclusively while it waits for and holds the write
         # lock; a worker passes through it (shared) first, so it waits while the host does.
-        fcntl.flock(self._priority_fd, fcntl.LOCK_EX if self._writes_first else fcntl.LOCK_SH)
+        now = 0 if wait else fcntl.LOCK_NB
+        try:
+            fcntl.flock(self._priority_fd,
+                        (fcntl.LOCK_EX if self._writes_first else fcntl.LOCK_SH) | now)
+        except BlockingIOError:
+            raise _Busy from None
         if not self._writes_first:
             fcntl.flock(self._priority_fd, fcntl.LOCK_UN)
-        fcntl.flock(self._write_lock_fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(self._write_lock_fd, fcntl.LOCK_EX | now)
+        except BlockingIOError:
+            raise _Busy from None
         try:
             yield
         finally:
@@ -308,8 +336,9 @@ class Store:
                 fcntl.flock(self._priority_fd, fcntl.LOCK_UN)
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, self._file_lock(), _no_collection():
+    def _tx(self, held: bool = False) -> Iterator[sqlite3.Connection]:
+        """A write transaction; `held`: the caller already holds the file lock."""
+        with self._lock, nullcontext() if held else self._file_lock(), _no_collection():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -351,7 +380,33 @@ class Store:
             # holding the write lock that the host was waiting for (p99 ~30 ms per host write).
             self._resolve(items, self._write_group([b for b, _ in items]))
             return
+        if self._writes_first:
+            waiting = bool(self._blocked)
+            self._blocked += items
+            if not waiting:
+                self._commit_blocked()
+            return
         self._queue.put(items)
+
+    def _commit_blocked(self) -> None:
+        """The host's batches, committed on its loop as soon as no worker is in a transaction.
+
+        A host that only serves HTTP writes small batches (a start, a raised event): committing
+        them takes a fraction of a millisecond, less than the hand-off to a writer thread and
+        back, which also traded the GIL with the loop while requests waited (202 p50 6 ms).
+        While a worker holds the write lock, the host keeps the priority lock, so the worker
+        commits after the batch it is applying, and tries again a moment later; the loop goes
+        on meanwhile. Batches commit in the order they were submitted."""
+        self._retry = None
+        try:
+            with self._file_lock(wait=False):
+                items, self._blocked = self._blocked, []
+                results = self._write_group([b for b, _ in items], held=True)
+        except _Busy:
+            assert self._loop is not None
+            self._retry = self._loop.call_later(LOCK_RETRY_SECONDS, self._commit_blocked)
+            return
+        self._resolve(items, results)
 
     def _write_loop(self) -> None:
         while True:
@@ -372,7 +427,8 @@ class Store:
             assert self._loop is not None
             self._loop.call_soon_threadsafe(self._resolve, items, results)
 
-    def _write_group(self, batches: list[Batch]) -> list[list[int] | BaseException]:
+    def _write_group(self, batches: list[Batch],
+                     held: bool = False) -> list[list[int] | BaseException]:
         """Commit the group; a batch that fails fails only its own caller. Never raises: an
         exception would end the writer thread and stall the host.
 
@@ -390,7 +446,7 @@ class Store:
         while pending:
             applied, failing = 0, None
             try:
-                with self._tx() as db:
+                with self._tx(held) as db:
                     for index, rows in pending:
                         failing = applied
                         results[index] = _apply(db, rows)
@@ -409,15 +465,15 @@ class Store:
                 # Rolled back: the batch that raised is tried alone (it may only clash with
                 # another batch of the group); the ones before it are applied again.
                 index, rows = pending.pop(failing)
-                results[index] = exc if len(batches) == 1 else self._alone(rows)
+                results[index] = exc if len(batches) == 1 else self._alone(rows, held)
         took = (time.perf_counter() - started) * 1000
         if took > SLOW_COMMIT_MS:
             log.warning("committing %d batch(es) took %.0f ms", len(batches), took)
         return results
 
-    def _alone(self, rows: _Rows) -> list[int] | BaseException:
+    def _alone(self, rows: _Rows, held: bool) -> list[int] | BaseException:
         try:
-            with self._tx() as db:
+            with self._tx(held) as db:
                 return _apply(db, rows)
         except Exception as exc:
             return exc

@@ -1,9 +1,15 @@
 """The store's own guarantees that no HTTP test shows directly."""
 
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from devhost.partitions import Partitions
 from devhost.records import Batch, Instance, NewWork
 from devhost.store import Store
 
@@ -78,9 +84,9 @@ def test_a_worker_lets_a_waiting_host_in_between_its_batches(
     transactions = []
     real_tx = worker._tx
 
-    def counted_tx():  # type: ignore[no-untyped-def]
+    def counted_tx(held=False):  # type: ignore[no-untyped-def]
         transactions.append(1)
-        return real_tx()
+        return real_tx(held)
 
     monkeypatch.setattr(worker, "_tx", counted_tx)
     monkeypatch.setattr(worker, "_host_waiting", lambda: True)
@@ -92,3 +98,74 @@ def test_a_worker_lets_a_waiting_host_in_between_its_batches(
     assert len(transactions) >= 4  # one per batch: the host got in between each
     landed = [w.payload["n"] for n in range(3) for w in worker.work_for("orch", f"i{n}", 2.0)]
     assert landed == [0, 1, 2]
+
+
+@contextmanager
+def worker_in_a_transaction(worker: Store) -> Iterator[threading.Event]:
+    """A worker holding the write lock on a thread of its own until the event is set (or, so
+    that a host that blocked its loop fails the test instead of hanging it, for 10 s)."""
+    held, release = threading.Event(), threading.Event()
+
+    def transaction() -> None:
+        with worker._file_lock():
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=transaction)
+    thread.start()
+    assert held.wait(10)
+    try:
+        yield release
+    finally:
+        release.set()
+        thread.join()
+
+
+async def until(condition: object, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.001)
+
+
+def test_a_host_write_waits_for_a_workers_transaction_without_stopping_its_loop(
+        tmp_path: Path) -> None:
+    """The host commits on its loop; while a worker holds the write lock the loop goes on, the
+    worker is told to let the host in, and the host's batches land, in order, once it has."""
+    host = Store(tmp_path / "d.db", Partitions(0, 2))
+    worker = Store(tmp_path / "d.db", Partitions(1, 2))
+
+    async def scenario() -> None:
+        host.start_writer(asyncio.get_running_loop())
+        with worker_in_a_transaction(worker) as release:
+            first = host.submit(Batch(work=[NewWork("orch", "h", {"n": 1}, 1.0)]))
+            await until(worker._host_waiting)  # the loop runs: the host did not block on it
+            second = host.submit(Batch(work=[NewWork("orch", "h", {"n": 2}, 1.0)]))
+            await asyncio.sleep(0.01)
+            assert not first.done() and not second.done()
+            release.set()
+            ids = [await asyncio.wait_for(f, 5) for f in (first, second)]
+        assert ids[0][0] < ids[1][0]
+        assert [w.payload["n"] for w in host.work_for("orch", "h", 2.0)] == [1, 2]
+        assert not worker._host_waiting()  # the host let go of the priority lock
+        host.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_host_write_still_waiting_for_the_lock_lands_when_the_host_stops(
+        tmp_path: Path) -> None:
+    host = Store(tmp_path / "d.db", Partitions(0, 2))
+    worker = Store(tmp_path / "d.db", Partitions(1, 2))
+
+    async def scenario() -> None:
+        host.start_writer(asyncio.get_running_loop())
+        with worker_in_a_transaction(worker) as release:
+            waiting = host.submit(Batch(work=[NewWork("orch", "h", {"n": 1}, 1.0)]))
+            await until(worker._host_waiting)
+            release.set()
+            host.close()  # on the loop: the host's retry cannot run first
+        assert waiting.done() and len(waiting.result()) == 1
+        assert [w.payload["n"] for w in worker.work_for("orch", "h", 2.0)] == [1]
+
+    asyncio.run(scenario())

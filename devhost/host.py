@@ -96,9 +96,9 @@ async def serve(app: LoadedApp, opts: StartOptions) -> None:
         parts = Partitions(0, worker_count())
         lock_fd = lock_data_folder(data)
         if parts.workers:
-            # The host answers HTTP, and its writer thread commits what the requests wait for:
-            # a short switch interval lets them trade the GIL without 5 ms waits (202 p99 ~70 ms
-            # instead of ~95 on two cores).
+            # The host answers HTTP on its loop; its other threads (the checkpointer, sync
+            # functions) trade the GIL with it without 5 ms waits (202 p99 ~70 ms instead of
+            # ~95 on two cores, when a writer thread still committed the host's writes).
             sys.setswitchinterval(HOST_SWITCH_INTERVAL)
     store = Store(data / "devhost.db", parts)
     loop = asyncio.get_running_loop()

@@ -398,14 +398,18 @@ class Store:
         commits after the batch it is applying, and tries again a moment later; the loop goes
         on meanwhile. Batches commit in the order they were submitted."""
         self._retry = None
+        items = self._blocked
         try:
             with self._file_lock(wait=False):
-                items, self._blocked = self._blocked, []
+                self._blocked = []
                 results = self._write_group([b for b, _ in items], held=True)
         except _Busy:
             assert self._loop is not None
             self._retry = self._loop.call_later(LOCK_RETRY_SECONDS, self._commit_blocked)
             return
+        except OSError as exc:  # the lock files failed: fail the callers, never stall them
+            self._blocked = []
+            results = [exc] * len(items)
         self._resolve(items, results)
 
     def _write_loop(self) -> None:

@@ -169,3 +169,24 @@ def test_a_host_write_still_waiting_for_the_lock_lands_when_the_host_stops(
         assert [w.payload["n"] for w in worker.work_for("orch", "h", 2.0)] == [1]
 
     asyncio.run(scenario())
+
+
+def test_a_host_write_the_lock_files_refuse_fails_its_caller_and_the_next_one_lands(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    host = Store(tmp_path / "d.db", Partitions(0, 2))
+    real_lock = host._file_lock
+
+    def broken(wait: bool = True):  # type: ignore[no-untyped-def]
+        raise OSError("flock failed")
+
+    async def scenario() -> None:
+        host.start_writer(asyncio.get_running_loop())
+        monkeypatch.setattr(host, "_file_lock", broken)
+        with pytest.raises(OSError):
+            await asyncio.wait_for(host.submit(Batch(work=[NewWork("orch", "h", {}, 1.0)])), 5)
+        monkeypatch.setattr(host, "_file_lock", real_lock)
+        assert len(await asyncio.wait_for(
+            host.submit(Batch(work=[NewWork("orch", "h", {"n": 2}, 1.0)])), 5)) == 1
+        host.close()
+
+    asyncio.run(scenario())

@@ -128,18 +128,28 @@ async def until(condition: object, seconds: float = 5.0) -> None:
         await asyncio.sleep(0.001)
 
 
+async def host_write_behind(host: Store, worker: Store, n: int) -> asyncio.Future[list[int]]:
+    """A host write submitted while `worker` holds the write lock, once the host waits for it;
+    that this returns at all shows the loop ran meanwhile: the host did not block on the lock."""
+    host.start_writer(asyncio.get_running_loop())
+    write = host.submit(Batch(work=[NewWork("orch", "h", {"n": n}, 1.0)]))
+    await until(worker._host_waiting)
+    return write
+
+
+def host_and_worker(tmp_path: Path) -> tuple[Store, Store]:
+    return Store(tmp_path / "d.db", Partitions(0, 2)), Store(tmp_path / "d.db", Partitions(1, 2))
+
+
 def test_a_host_write_waits_for_a_workers_transaction_without_stopping_its_loop(
         tmp_path: Path) -> None:
     """The host commits on its loop; while a worker holds the write lock the loop goes on, the
     worker is told to let the host in, and the host's batches land, in order, once it has."""
-    host = Store(tmp_path / "d.db", Partitions(0, 2))
-    worker = Store(tmp_path / "d.db", Partitions(1, 2))
+    host, worker = host_and_worker(tmp_path)
 
     async def scenario() -> None:
-        host.start_writer(asyncio.get_running_loop())
         with worker_in_a_transaction(worker) as release:
-            first = host.submit(Batch(work=[NewWork("orch", "h", {"n": 1}, 1.0)]))
-            await until(worker._host_waiting)  # the loop runs: the host did not block on it
+            first = await host_write_behind(host, worker, 1)
             second = host.submit(Batch(work=[NewWork("orch", "h", {"n": 2}, 1.0)]))
             await asyncio.sleep(0.01)
             assert not first.done() and not second.done()
@@ -155,14 +165,11 @@ def test_a_host_write_waits_for_a_workers_transaction_without_stopping_its_loop(
 
 def test_a_host_write_still_waiting_for_the_lock_lands_when_the_host_stops(
         tmp_path: Path) -> None:
-    host = Store(tmp_path / "d.db", Partitions(0, 2))
-    worker = Store(tmp_path / "d.db", Partitions(1, 2))
+    host, worker = host_and_worker(tmp_path)
 
     async def scenario() -> None:
-        host.start_writer(asyncio.get_running_loop())
         with worker_in_a_transaction(worker) as release:
-            waiting = host.submit(Batch(work=[NewWork("orch", "h", {"n": 1}, 1.0)]))
-            await until(worker._host_waiting)
+            waiting = await host_write_behind(host, worker, 1)
             release.set()
             host.close()  # on the loop: the host's retry cannot run first
         assert waiting.done() and len(waiting.result()) == 1

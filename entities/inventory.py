@@ -3,6 +3,10 @@
 Invariant: ``0 <= reserved <= on_hand`` at all times, so ``available = on_hand - reserved`` is
 never negative and a reservation can always be committed. Reserve, release and commit are
 idempotent per order id; adjust is idempotent per command id.
+
+The state holds a reservation per open order of the SKU, and an entity's whole state is loaded
+and stored on every operation, so an operation costs time in proportion to the SKU's open
+orders: ``bench/entity_state_bench.py`` measures it (~27 ms per reservation at 10,000).
 """
 
 from __future__ import annotations

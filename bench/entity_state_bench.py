@@ -14,6 +14,7 @@ Usage: ``python bench/entity_state_bench.py [--sizes 0,100,500,2000,10000]``.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -40,13 +41,6 @@ def reserve_input(order_id: str) -> dict[str, Any]:
             "occurredAt": "2026-12-04T10:00:00.000000Z"}
 
 
-def batch(state: str | None, order_id: str) -> str:
-    return json.dumps({"self": {"name": "Inventory", "key": SKU}, "exists": state is not None,
-                       "state": state,
-                       "batch": [{"name": "reserve", "input": _input(reserve_input(order_id)),
-                                  "isSignal": False}]})
-
-
 def _input(value: Any) -> str:
     """An operation's input as an orchestration sends it: the SDK's JSON, as a JSON string."""
     return json.dumps(json.dumps(value))
@@ -60,23 +54,27 @@ class Entity:
         assert fn is not None, "the app has no Inventory entity"
         self.fn = fn.callable
 
-    def run(self, state: str | None, order_id: str) -> str:
-        out = json.loads(self.fn(context=func.EntityContext(batch(state, order_id))))
+    def call(self, state: str | None, operation: str, value: dict[str, Any]) -> str:
+        """One operation in a batch of its own; returns the state the entity stored."""
+        request = json.dumps({"self": {"name": "Inventory", "key": SKU},
+                              "exists": state is not None, "state": state,
+                              "batch": [{"name": operation, "input": _input(value),
+                                         "isSignal": False}]})
+        out = json.loads(self.fn(context=func.EntityContext(request)))
         result = json.loads(out["results"][0]["result"])
         if not result.get("ok"):
-            raise RuntimeError(f"reserve refused: {result}")
+            raise RuntimeError(f"{operation} refused: {result}")
         return str(out["entityState"])
+
+    def run(self, state: str, order_id: str) -> str:
+        return self.call(state, "reserve", reserve_input(order_id))
 
     def stocked(self, open_orders: int) -> str:
         """A state with plenty of stock and `open_orders` reservations."""
-        command = {"type": "AdjustStock",
-                   "command": {"commandId": "cmd-stock", "sku": SKU, "delta": 1_000_000},
-                   "principal": PRINCIPAL, "occurredAt": "2026-12-04T09:00:00.000000Z"}
-        request = json.dumps({"self": {"name": "Inventory", "key": SKU}, "exists": False,
-                              "state": None, "batch": [{"name": "command",
-                                                        "input": _input(command),
-                                                        "isSignal": False}]})
-        state = str(json.loads(self.fn(context=func.EntityContext(request)))["entityState"])
+        state = self.call(None, "command", {
+            "type": "AdjustStock",
+            "command": {"commandId": "cmd-stock", "sku": SKU, "delta": 1_000_000},
+            "principal": PRINCIPAL, "occurredAt": "2026-12-04T09:00:00.000000Z"})
         for n in range(open_orders):
             state = self.run(state, f"ord-{n:024d}")
         return state
@@ -85,7 +83,7 @@ class Entity:
 def measure(entity: Entity, open_orders: int, repeat: int) -> dict[str, Any]:
     state = entity.stocked(open_orders)
     size = len(state.encode())
-    names = (f"ord-next-{n:019d}" for n in range(10**9))
+    names = (f"ord-next-{n:019d}" for n in itertools.count())
     reused, decoded = [], []
     for _ in range(repeat):
         # Reused: this process stored the state last, so the entity does not decode it again.

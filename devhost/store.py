@@ -282,7 +282,7 @@ class Store:
     def close(self) -> None:
         if self._retry is not None:
             self._retry.cancel()
-        if self._blocked or (self._worker and self._pending):
+        if self._writer is None and (self._blocked or self._pending):  # commits on the loop
             items, self._blocked, self._pending = self._blocked + self._pending, [], []
             self._resolve(items, self._write_group([b for b, _ in items]))  # waits for the lock
         if self._writer is not None:

@@ -178,6 +178,20 @@ def test_a_host_write_still_waiting_for_the_lock_lands_when_the_host_stops(
     asyncio.run(scenario())
 
 
+def test_a_host_write_submitted_in_the_loop_pass_the_host_stops_in_lands(
+        tmp_path: Path) -> None:
+    host, worker = host_and_worker(tmp_path)
+
+    async def scenario() -> None:
+        host.start_writer(asyncio.get_running_loop())
+        write = host.submit(Batch(work=[NewWork("orch", "h", {"n": 1}, 1.0)]))
+        host.close()  # before the loop's next pass would have committed it
+        assert write.done() and len(write.result()) == 1
+        assert [w.payload["n"] for w in worker.work_for("orch", "h", 2.0)] == [1]
+
+    asyncio.run(scenario())
+
+
 def test_a_host_write_the_lock_files_refuse_fails_its_caller_and_the_next_one_lands(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     host = Store(tmp_path / "d.db", Partitions(0, 2))

@@ -1,7 +1,32 @@
 // Optional: Durable Functions Monitor (standalone, .NET isolated) on its own Flex Consumption
 // plan, reading the orders task hub straight from storage with its own managed identity, behind
-// App Service Authentication (Entra ID), and only for the app roles listed in allowedAppRoles.
+// App Service Authentication (Entra ID). Only two kinds of app role get in: full access
+// (fullAccessAppRoles, default 'admin') and read only (readOnlyAppRoles, default 'support').
 // Publish its package after deploying (infra/README.md).
+//
+// Who may change the task hub. Full access in DfMon means starting an orchestration with any
+// input, raising events, terminating, purging, rewinding: all straight on the task hub, past the
+// API's authorization (commands, ownership checks, validation). Support only needs to read the
+// task hub to help customers, so support is read only and only admins may change it.
+// DfMon settings (microsoft/DurableFunctionsMonitor, DfmSettings.cs / Auth.cs):
+// - DFM_ALLOWED_APP_ROLES: roles admitted with full access. Used for the admin roles rather than
+//   the newer DFM_ALLOWED_FULL_ACCESS_APP_ROLES, which older packages ignore (admins would be
+//   locked out); every package with read-only roles understands this one.
+// - DFM_ALLOWED_READ_ONLY_APP_ROLES: roles admitted read only; every write operation answers 403.
+//   A user holding a role from both lists is read only (the read-only role wins), so give
+//   admins the admin role alone on the monitor's app registration.
+// - The two lists must not share a role (DfMon refuses to start) and are split on ',' without
+//   trimming: no spaces.
+// - DFM_MODE is left unset (Normal): DFM_MODE=ReadOnly makes everybody read only, admins too.
+//
+// Storage roles of the monitor's identity stay as they are. The identity is shared by every
+// user, so storage RBAC cannot tell support from admin; read-only is enforced by DfMon per
+// request, above storage. Admins' writes need Queue Data Contributor (start, raise event,
+// terminate and rewind enqueue control-queue messages), Table Data Contributor (start, purge
+// and rewind write the Instances/History tables) and blob write (purge deletes large-message
+// blobs); the monitor's Functions host itself needs Blob Data Owner on AzureWebJobsStorage
+// (host locks and keys) and blob read of its deployment package. Narrowing them would break
+// the admins' monitor and protect nothing from support, whom DfMon already stops.
 
 param prefix string
 
@@ -22,11 +47,16 @@ param authClientId string
 
 param authTenantId string = subscription().tenantId
 
-@description('Comma-separated app roles allowed in (DFM_ALLOWED_APP_ROLES).')
-param allowedAppRoles string = 'admin,support'
+@description('Comma-separated app roles with full access (DFM_ALLOWED_APP_ROLES): they can start, raise events, terminate, purge, rewind. No spaces; must not share a role with readOnlyAppRoles.')
+@minLength(1)
+param fullAccessAppRoles string = 'admin'
+
+@description('Comma-separated app roles with read-only access (DFM_ALLOWED_READ_ONLY_APP_ROLES). No spaces; empty for none.')
+param readOnlyAppRoles string = 'support'
 
 param workspaceId string
 
+// Needed as they are, also with support read only: see the top of this file.
 var roles = [
   'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Storage Blob Data Owner
   '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // Storage Queue Data Contributor
@@ -97,7 +127,9 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   properties: {
     AzureWebJobsStorage__accountName: storageAccountName
     DFM_HUB_NAME: taskHubName
-    DFM_ALLOWED_APP_ROLES: allowedAppRoles
+    // Roles, not DFM_MODE: see the top of this file.
+    DFM_ALLOWED_APP_ROLES: fullAccessAppRoles
+    DFM_ALLOWED_READ_ONLY_APP_ROLES: readOnlyAppRoles
   }
 }
 

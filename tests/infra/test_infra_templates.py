@@ -169,3 +169,37 @@ def test_the_monitor_is_never_anonymous():
     assert validation["unauthenticatedClientAction"] != "AllowAnonymous"
     param = im.parse(im.INFRA / "modules" / "dfmonitor.bicep")["parameters"]["authClientId"]
     assert param.get("default") is None  # no monitor without an app registration
+
+
+def _monitor_app_settings(environment: str) -> dict:
+    """The monitor's app settings as ``environment`` deploys them (module defaults included)."""
+    scope = im.main_scope(environment).module("durableMonitor")
+    bodies = [body for _, body in im.resources(scope.doc, "Microsoft.Web/sites/config")
+              if body["name"] == "appsettings"]
+    assert len(bodies) == 1
+    return scope.eval(bodies[0]["properties"])
+
+
+def _roles(value: object) -> list[str]:
+    return value.split(",") if isinstance(value, str) and value else []
+
+
+@pytest.mark.parametrize("environment", im.ENVIRONMENTS)
+def test_the_monitor_gives_support_read_only_access_and_admin_full_access(environment):
+    """Anyone with full rights in DfMon can start orchestrations with any input, raise events,
+    terminate, purge and rewind, past the API's authorization: only `admin` may; `support` only
+    reads. DfMon: DFM_ALLOWED_APP_ROLES (and, in newer packages, DFM_ALLOWED_FULL_ACCESS_APP_ROLES)
+    admit with full access, DFM_ALLOWED_READ_ONLY_APP_ROLES read only; a user holding a role of
+    both kinds is read only unless the role is a full-access one, the lists must not overlap (it
+    refuses to start), and it splits them on ',' without trimming."""
+    settings = _monitor_app_settings(environment)
+    full = _roles(settings.get("DFM_ALLOWED_APP_ROLES")) + _roles(
+        settings.get("DFM_ALLOWED_FULL_ACCESS_APP_ROLES"))
+    read_only = _roles(settings.get("DFM_ALLOWED_READ_ONLY_APP_ROLES"))
+    assert "admin" in full and "admin" not in read_only
+    assert "support" in read_only and "support" not in full
+    assert not set(full) & set(read_only), "DfMon refuses overlapping role lists"
+    assert all(role and role == role.strip() for role in full + read_only), \
+        "DfMon does not trim role names: no spaces, no empty entries"
+    assert settings.get("DFM_MODE") != "ReadOnly", "DFM_MODE=ReadOnly would lock admins out too"
+    assert "DFM_NONCE" not in settings  # its magic value turns authentication off

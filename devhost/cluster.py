@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from devhost.partitions import Partitions
+from devhost.private import open_private, private_dir
 from devhost.records import Batch, NewWork
 from devhost.store import Store
 
@@ -63,8 +64,8 @@ def worker_count() -> int:
 
 def lock_data_folder(data: Path) -> int:
     """Hold the folder's lock for the host's lifetime; returns the descriptor to pass on."""
-    data.mkdir(parents=True, exist_ok=True)
-    fd = os.open(data / "host.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    private_dir(data)
+    fd = open_private(data / "host.lock")
     if fcntl is None:
         return fd
     deadline = time.monotonic() + LOCK_WAIT_SECONDS

@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import os
+import shlex
 import signal
 import sys
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from devhost.durable.replay import ReplayLogFilter
 from devhost.durable.runtime import Runtime
 from devhost.eventgrid import Chaos, EventGrid, RetryPolicy, Subscriptions
 from devhost.invoker import Invoker
-from devhost.keys import load_or_create_keys
+from devhost.keys import HostKeys, load_or_create_keys
 from devhost.loader import LoadedApp
 from devhost.partitions import ONE_PROCESS, Partitions
 from devhost.records import Batch
@@ -43,6 +44,8 @@ log = logging.getLogger("devhost")
 HOST_SWITCH_INTERVAL = 0.0005
 HTTP_SHUTDOWN_GRACE = 5.0
 WORKER_GEN0_THRESHOLD = 10_000
+SYSTEM_KEY = "durabletask_extension"  # the system key of the durable management API
+MASK = "***"
 
 
 @dataclass
@@ -66,17 +69,45 @@ class StartOptions:
         return self.partitions.index == 0
 
 
+class MaskingFormatter(logging.Formatter):
+    """The log format, with the host's keys masked wherever a record carries one.
+
+    devhost logs no key of its own accord; this catches the ones it cannot foresee: an app's own
+    log line, an exception's text (the durable client binding an app receives holds a key).
+    """
+
+    def __init__(self, fmt: str) -> None:
+        super().__init__(fmt)
+        self.hidden: tuple[str, ...] = ()
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self.hidden:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+
 def setup_logging(process: str = "") -> None:
     """Log lines on stderr; a worker's carry its name (`worker-1`), as they share the output."""
     handler = logging.StreamHandler(sys.stderr)
     where = f" {process}" if process else ""
-    handler.setFormatter(logging.Formatter(f"%(asctime)s{where} %(levelname)s %(name)s "
-                                           "%(message)s"))
+    handler.setFormatter(MaskingFormatter(f"%(asctime)s{where} %(levelname)s %(name)s "
+                                          "%(message)s"))
     handler.addFilter(ReplayLogFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(log_level() or "INFO")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def hide_in_logs(keys: HostKeys) -> None:
+    """Mask the host's keys, from now on, in every line the handler of `setup_logging` writes."""
+    secrets = tuple(k for k in (keys.function_key, keys.master_key, *keys.system_keys.values())
+                    if k)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler.formatter, MaskingFormatter):
+            handler.formatter.hidden = secrets
 
 
 def log_level() -> str | None:
@@ -104,6 +135,7 @@ async def serve(app: LoadedApp, opts: StartOptions) -> None:
     loop = asyncio.get_running_loop()
     store.start_writer(loop)
     keys = load_or_create_keys(data)
+    hide_in_logs(keys)
     issuer = TokenIssuer(data)
     invoker = Invoker(loop, str(app.root),
                       threads=max(4, min(32, app.config.max_activities + 4)))
@@ -119,7 +151,7 @@ async def serve(app: LoadedApp, opts: StartOptions) -> None:
         runtime.peers = peers
         clock.on_advance = peers.clock_moved
     api = DurableApi(DurableClientOps(runtime), app.config.hub_name,
-                     keys.system_keys["durabletask_extension"])
+                     keys.system_keys[SYSTEM_KEY])
     server = Server(app, runtime, api, keys, issuer)
     _mount_extras(server)
 
@@ -239,10 +271,12 @@ def _announce(server: Server, data: Path, workers: int, subscriptions: Subscript
     lines.append(f"  data: {data}")
     if workers:
         lines.append(f"  worker processes: {workers} ({SETTING})")
-    lines.append(f"  management API: {server.durable_base}/instances (system key: "
-                 "python -m devhost keys)")
+    # No key in the output: it ends up in terminals, CI logs and bug reports.
+    lines.append(f"  management API: {server.durable_base}/instances?code=<system key>")
     if server.monitor is not None:
-        lines.append(f"  monitor: {server.durable_base}/monitor?code={server.api.system_key}")
+        lines.append(f"  monitor: {server.durable_base}/monitor?code=<system key>")
+    lines.append(f"  keys: python -m devhost keys --data {shlex.quote(str(data))} "
+                 f"(system key: systemKeys.{SYSTEM_KEY})")
     print("\n".join(lines), flush=True)
     # One write, short enough to be atomic on a pipe: workers share this output and log while
     # the host starts, and a line they split would hide the address from whoever waits for it.

@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devhost.private import private_dir, tighten
+
 __all__ = [
     "KEYS_FILE",
     "SYSTEM_KEY_NAMES",
@@ -68,9 +70,9 @@ def load_or_create_secret_file(path: Path, make: Callable[[], str]) -> str:
     """Read a secret file, or create it (0600, directory 0700) with ``make()`` if missing.
 
     Creation is exclusive: if two processes race, both end up with the first one's secret.
-    A file readable by others is tightened to 0600.
+    A file readable by others is tightened to 0600, a folder others may enter to 0700.
     """
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_dir(path.parent)
     try:
         return _read_private(path)
     except FileNotFoundError:
@@ -89,9 +91,7 @@ def load_or_create_secret_file(path: Path, make: Callable[[], str]) -> str:
 
 
 def _read_private(path: Path) -> str:
-    mode = path.stat().st_mode
-    if mode & 0o077:
-        os.chmod(path, 0o600)
+    tighten(path)
     return path.read_text(encoding="utf-8")
 
 

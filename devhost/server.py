@@ -145,11 +145,16 @@ class Server:
         return await self.api.handle(request, raw, self.durable_base)
 
     async def _admin(self, request: web.Request, rest: str) -> web.StreamResponse:
+        master = self._key_ok(request, "admin")
         if rest.lower() == "host/status" and request.method == "GET":
+            # `/admin/*` needs the master key, as in Azure; without it a health probe still
+            # learns that the host runs, and nothing else (not which functions it serves).
+            if not master:
+                return web.json_response({"state": "Running"})
             return web.json_response({"state": "Running", "version": "devhost",
                                       "processUptime": int((time.time() - self.started) * 1000),
                                       "functions": [f.name for f in self.app.functions]})
-        if not self._key_ok(request, "admin"):
+        if not master:
             return problem(401, "Unauthorized", "admin routes need the master key")
         if rest.lower() == "metrics" and request.method == "GET":
             return web.Response(body=await self._all_metrics(),

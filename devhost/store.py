@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from devhost.partitions import ONE_PROCESS, STATEFUL_KINDS, Partitions
+from devhost.private import open_private, private_dir, tighten
 from devhost.records import Batch, Instance, WorkItem
 
 try:
@@ -98,6 +99,7 @@ HISTORY_CACHE_SIZE = 2000
 CHECKPOINT_SECONDS = 1.0
 LOCK_RETRY_SECONDS = 0.0005  # the host, while a worker commits (the loop rounds up to 1 ms)
 SLOW_COMMIT_MS = 200
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")  # the files SQLite keeps beside the database
 log = logging.getLogger("devhost.store")
 
 
@@ -209,15 +211,21 @@ class Store:
     """
 
     def __init__(self, path: Path, partitions: Partitions = ONE_PROCESS) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Private to the user, like the keys: the store holds every input, output and state.
+        # SQLite creates the -wal and -shm files with the database file's mode, so the database
+        # is made 0600 first (an empty file is an empty database); older, looser files tighten.
+        private_dir(path.parent)
+        os.close(open_private(path))
+        for suffix in SQLITE_SIDE_FILES:
+            tighten(f"{path}{suffix}")
         self.path = path
         self.partitions = partitions
         # Every process's writer takes this file lock around its transactions: a waiting writer
         # wakes the moment the lock is free, where SQLite's busy handler would sleep and retry.
         # The host process's writes answer HTTP requests (a start, a raised event) and go first:
         # while it waits, workers hold back before their next transaction (`_file_lock`).
-        self._write_lock_fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        self._priority_fd = os.open(f"{path}.priority", os.O_RDWR | os.O_CREAT, 0o600)
+        self._write_lock_fd = open_private(f"{path}.lock")
+        self._priority_fd = open_private(f"{path}.priority")
         self._writes_first = not partitions.runs_work
         self._worker = not partitions.single and partitions.runs_work
         self._db = self._connect(path)

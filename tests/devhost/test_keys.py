@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 import stat
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from devhost.host import MaskingFormatter
 from devhost.keys import (
     HostKeys,
     KeyFileError,
@@ -16,6 +20,9 @@ from devhost.keys import (
     load_or_create_secret_file,
     presented_key,
 )
+from devhost.testing import DevhostClient, DevhostProcess
+
+SAMPLE = Path(__file__).parent / "apps" / "sample"
 
 
 def mode(path: Path) -> int:
@@ -67,6 +74,13 @@ class TestKeyFile:
         (tmp_path / "keys.json").chmod(0o644)
         load_or_create_keys(tmp_path)
         assert mode(tmp_path / "keys.json") == 0o600
+
+    def test_a_data_folder_others_may_enter_is_tightened(self, tmp_path: Path) -> None:
+        data_dir = tmp_path / "data"
+        data_dir.mkdir(mode=0o755)
+        data_dir.chmod(0o755)
+        load_or_create_keys(data_dir)
+        assert mode(data_dir) == 0o700
 
     @pytest.mark.parametrize("content", ["not json", "[]", '{"masterKey": "m"}'])
     def test_corrupt_file_is_an_error_not_silently_replaced(
@@ -149,3 +163,86 @@ class TestPresentedKey:
     def test_nothing_or_empty_is_none(self) -> None:
         assert presented_key({}, {}) is None
         assert presented_key({"code": ""}, {}) is None
+
+
+def keys_of(keys: HostKeys) -> list[str]:
+    return [keys.function_key, keys.master_key, *keys.system_keys.values()]
+
+
+class TestHostStatus:
+    """`/admin/host/status`, asked over HTTP as anyone on the network could."""
+
+    FULL = {"state", "version", "processUptime", "functions"}
+
+    def test_without_the_master_key_it_says_running_and_nothing_else(
+            self, devhost: DevhostClient) -> None:
+        presented: list[dict[str, Any]] = [
+            {},
+            {"params": {"code": "wrong"}},
+            {"headers": {"x-functions-key": "wrong"}},
+            {"params": {"code": devhost.keys.function_key}},
+            {"headers": {"x-functions-key": devhost.keys.system_keys["durabletask_extension"]}},
+            {"params": {"code": devhost.keys.system_keys["eventgrid_extension"]}},
+            # A present header wins even when empty, so the master key in the query is ignored.
+            {"headers": {"x-functions-key": ""}, "params": {"code": devhost.keys.master_key}},
+        ]
+        for kwargs in presented:
+            r = devhost.http("GET", "admin/host/status", **kwargs)
+            assert r.status_code == 200, kwargs
+            assert r.json() == {"state": "Running"}, kwargs
+            for name in ("hello_sequence", "secure_ping", "say_hello"):
+                assert name not in r.text, kwargs
+
+    @pytest.mark.parametrize("where", ["header", "query"])
+    def test_the_master_key_gets_the_details(self, devhost: DevhostClient, where: str) -> None:
+        key = devhost.keys.master_key
+        kwargs: dict[str, Any] = ({"headers": {"x-functions-key": key}} if where == "header"
+                                  else {"params": {"code": key}})
+        r = devhost.http("GET", "admin/host/status", **kwargs)
+        assert r.status_code == 200
+        body = r.json()
+        assert set(body) == self.FULL
+        assert body["state"] == "Running" and body["version"] == "devhost"
+        assert {"hello_sequence", "secure_ping", "say_hello"} <= set(body["functions"])
+
+
+class TestNoKeyInTheLog:
+    def test_no_key_appears_in_the_host_output(self, tmp_path: Path) -> None:
+        host = DevhostProcess(SAMPLE, tmp_path / "d", env={"DEVHOST_LOG_LEVEL": "DEBUG"})
+        host.start()
+        try:
+            client = DevhostClient(host)
+            keys = client.keys
+            # Requests that carry every kind of key, and a failure that logs a traceback.
+            assert client.http("GET", "api/secure/ping",
+                               params={"code": keys.function_key}).status_code == 200
+            assert client.http("GET", "api/admin-only",
+                               headers={"x-functions-key": keys.master_key}).status_code == 200
+            assert client.http("GET", "api/boom",
+                               params={"code": keys.master_key}).status_code == 500
+            assert client.mgmt_call("GET", "monitor").status_code == 200
+            # An app's own log line that happens to carry a key: the log masks it.
+            iid = client.start("logger_orch", instance_id=f"leak-{keys.master_key}")
+            assert client.wait(iid)["runtimeStatus"] == "Completed"
+            host.wait_output("orchestrator-log-line leak-***")
+        finally:
+            host.stop()
+        output = host.wait_output("devhost stopped")
+        for secret in keys_of(keys):
+            assert secret not in output
+        # Where the key was, the start-up listing says how to get it.
+        assert "/runtime/webhooks/durabletask/monitor?code=<system key>" in output
+        assert f"python -m devhost keys --data {host.data_dir}" in output
+
+    def test_the_log_format_masks_keys_in_messages_and_tracebacks(self, keys: HostKeys) -> None:
+        formatter = MaskingFormatter("%(levelname)s %(message)s")
+        formatter.hidden = tuple(keys_of(keys))
+        try:
+            raise RuntimeError(f"client binding {keys.system_keys['durabletask_extension']}")
+        except RuntimeError:
+            record = logging.LogRecord("app", logging.ERROR, __file__, 1, "url ?code=%s",
+                                       (keys.function_key,), sys.exc_info())
+        text = formatter.format(record)
+        assert "url ?code=***" in text and "client binding ***" in text
+        for secret in keys_of(keys):
+            assert secret not in text

@@ -1,6 +1,8 @@
 """The store's own guarantees that no HTTP test shows directly."""
 
 import asyncio
+import os
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +14,84 @@ import pytest
 from devhost.partitions import Partitions
 from devhost.records import Batch, Instance, NewWork
 from devhost.store import Store
+from devhost.testing import DevhostProcess
+
+SAMPLE = Path(__file__).parent / "apps" / "sample"
+STORE_FILES = {"devhost.db", "devhost.db-wal", "devhost.db-shm", "devhost.db.lock",
+               "devhost.db.priority"}
+HOST_FILES = STORE_FILES | {"host.lock", "keys.json", "token-signing.key"}
+
+
+@pytest.fixture
+def loose_umask() -> Iterator[None]:
+    """The common umask 022, under which a file made without care is readable by everyone."""
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def modes(folder: Path) -> dict[str, int]:
+    """The folder's own mode (under ".") and every entry's."""
+    found = {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()}
+    return {".": stat.S_IMODE(folder.stat().st_mode), **found}
+
+
+def loosen(folder: Path) -> None:
+    """What an older devhost left behind: everything readable by everyone."""
+    for p in folder.iterdir():
+        p.chmod(0o644)
+    folder.chmod(0o755)
+
+
+def assert_private(folder: Path, expected: set[str]) -> None:
+    found = modes(folder)
+    assert expected <= set(found), f"missing: {expected - set(found)}"
+    assert found == {name: 0o700 if name == "." else 0o600 for name in found}
+
+
+def test_the_store_folder_and_files_are_private_whatever_the_umask(
+        tmp_path: Path, loose_umask: None) -> None:
+    data = tmp_path / "data"
+    store = Store(data / "devhost.db")
+    try:
+        store.commit(Batch(meta={"k": "v"}))  # SQLite has made its -wal and -shm files now
+        assert_private(data, STORE_FILES)
+    finally:
+        store.close()
+
+
+def test_looser_store_files_are_tightened_when_it_opens(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = Store(data / "devhost.db")
+    try:
+        first.commit(Batch(meta={"k": "v"}))
+        loosen(data)  # -wal and -shm included: the first store still has them open
+        second = Store(data / "devhost.db")
+        try:
+            assert_private(data, STORE_FILES)
+            assert second.meta("k") == "v"
+        finally:
+            second.close()
+    finally:
+        first.close()
+
+
+def test_a_hosts_data_folder_is_private_and_a_loose_one_is_tightened_at_start(
+        tmp_path: Path, loose_umask: None) -> None:
+    data = tmp_path / "d"
+    host = DevhostProcess(SAMPLE, data).start()
+    try:
+        assert_private(data, HOST_FILES)
+    finally:
+        host.stop()
+    loosen(data)
+    host.start()
+    try:
+        assert_private(data, HOST_FILES)
+    finally:
+        host.stop()
 
 
 def test_the_delivery_log_keeps_only_the_newest(tmp_path: Path) -> None:

@@ -34,6 +34,8 @@ from orchestrators.names import (
     deadline_instance_id,
 )
 from orchestrators.steps import ORDER
+from security.command_seal import seal
+from security.providers import app_key_provider
 
 bp = df.Blueprint()
 log = get_logger("orders.deadline")
@@ -71,12 +73,14 @@ async def start_deadline_watch(event: func.EventGridEvent,
         log.info("order closed before its deadline watch started",
                  event="deadline.watch.unneeded", orderId=order_id)
         return
-    payload = {
+    watch = {
         "orderId": order_id,
-        "deadlineSeconds": get_settings().fulfilment_deadline.total_seconds(),
+        # Whole milliseconds: a sealed input holds no floats, whose JSON form may change hands.
+        "deadlineMs": int(get_settings().fulfilment_deadline.total_seconds() * 1000),
         "correlationId": data.get("correlationId"),
     }
-    await client.start_new(FULFILMENT_DEADLINE, instance_id, payload)
+    await client.start_new(FULFILMENT_DEADLINE, instance_id,
+                           seal(watch, instance_id, app_key_provider()))
     log.info("fulfilment deadline watch started", event="deadline.watch.started",
              orderId=order_id, instanceId=instance_id)
 

@@ -10,30 +10,16 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from app_settings import AppSettings, SettingsError, get_settings
 from security.crypto import FieldCipher, field_aad
-from security.keys import KeyProvider, LocalKeyProvider, customer_key_name
+from security.keys import customer_key_name
+from security.providers import app_key_provider
 
 SEALED_ADDRESS_FIELDS = ("name", "street", "city", "postalCode")
 
 
-def build_key_provider(settings: AppSettings) -> KeyProvider:
-    if settings.field_key_provider == "local":
-        return LocalKeyProvider(settings.field_keys_dir)
-    try:
-        from azure.identity import DefaultAzureCredential
-    except ImportError:
-        raise SettingsError(
-            "FIELD_KEY_PROVIDER=keyvault needs azure-identity and azure-keyvault-secrets"
-        ) from None
-    from security.keys import KeyVaultKeyProvider
-
-    return KeyVaultKeyProvider(str(settings.key_vault_url), DefaultAzureCredential())
-
-
 @lru_cache(maxsize=1)
 def cipher() -> FieldCipher:
-    return FieldCipher(build_key_provider(get_settings()))
+    return FieldCipher(app_key_provider())
 
 
 def seal_customer_field(customer_id: str, field: str, value: str) -> str:

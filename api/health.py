@@ -15,28 +15,23 @@ from functools import lru_cache
 import azure.durable_functions as df
 import azure.functions as func
 
-from api.edge_crypto import build_key_provider
 from api.http import json_response
 from app_settings import get_settings
 from observability.health import HealthChecker, Probe
 from readmodels.factory import event_archive, query_cache, view_store
 from readmodels.views import ORDER_DETAILS
-from security.keys import KeyNotFound, KeyProvider
+from security.keys import KeyNotFound
 from security.principal import CLIENT_PRINCIPAL_HEADER, PrincipalError, Role
 from security.principal import parse_client_principal as _parse
+from security.providers import app_key_provider
 
 bp = df.Blueprint()
 PROBE_ID = "health-probe"  # valid as a document id, cache key and key name; never created
 
 
-@lru_cache(maxsize=1)
-def _keys() -> KeyProvider:
-    return build_key_provider(get_settings())
-
-
 def _key_provider_answers() -> None:
     with contextlib.suppress(KeyNotFound):  # answered: there is no such key
-        _keys().get(PROBE_ID, "1")
+        app_key_provider().get(PROBE_ID, "1")
 
 
 def _archive_answers() -> None:

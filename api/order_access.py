@@ -21,15 +21,21 @@ _NOT_FOUND = "No order with this id was found."
 
 
 async def read_order(client: df.DurableOrchestrationClient, order_id: str) -> dict[str, Any]:
+    """The order's stored state, or ``{}`` for one that does not exist. Whatever an entity
+    that never held an order left behind (nothing, ``null``, an empty string) reads as absent."""
     response = await client.read_entity_state(df.EntityId("Order", order_id))
     state = response.entity_state if response.entity_exists else None
     if isinstance(state, str):
-        state = json.loads(state)
+        try:
+            state = json.loads(state)
+        except ValueError:
+            state = None
     return state if isinstance(state, dict) else {}
 
 
 def owner_of(state: dict[str, Any]) -> str | None:
-    exists = state.get("status") not in (None, "", "new")
+    """The owner of a placed order; a pending placement is not an order yet."""
+    exists = state.get("status") not in (None, "", "new", "pending")
     return str(state.get("customerId")) if exists else None
 
 

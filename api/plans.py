@@ -100,7 +100,7 @@ def place_order(principal: Principal, body: dict[str, Any], route: dict[str, str
             **_optional(body, "expectedVersion"),
         }
 
-    # place_order starts the order's fulfilment-deadline watch itself, once the order is placed.
+    # The order's OrderPlaced event starts its fulfilment-deadline watch (deadline_watch.py).
     return Submission("PlaceOrder", names.PLACE_ORDER, {"orderId": order_id}, {"body": body},
                       build)
 

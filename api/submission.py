@@ -25,7 +25,9 @@ from api.problems import ApiError
 from contracts.wire import format_timestamp
 from observability import correlation
 from observability.logs import get_logger
+from security.command_seal import seal
 from security.principal import Principal
+from security.providers import app_key_provider
 
 log = get_logger("orders.api")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -125,6 +127,8 @@ async def submit(
         "correlationId": correlation.current_id(),
         "acceptedAt": format_timestamp(datetime.now(UTC)),
     }
+    # Sealed for this instance: the workflow trusts the issuer only with the API's seal.
+    envelope = seal(envelope, command_id, app_key_provider())
     try:
         await client.start_new(submission.orchestrator, command_id, envelope)
     except Exception:

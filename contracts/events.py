@@ -39,6 +39,7 @@ _PAYLOAD_CLASSES: tuple[type[EventPayload], ...] = (
     inventory_events.StockReserved,
     inventory_events.StockReleased,
     inventory_events.StockCommitted,
+    inventory_events.StockCommitReverted,
 )
 EVENT_PAYLOADS: dict[str, type[EventPayload]] = {
     EVENT_TYPE_PREFIX + cls.EVENT_TYPE: cls for cls in _PAYLOAD_CLASSES

@@ -46,3 +46,16 @@ class StockCommitted(EventPayload):
     order_id: str
     quantity: int
     on_hand: int
+
+
+@dataclass(frozen=True)
+class StockCommitReverted(EventPayload):
+    """A shipment that could not commit every line gave this line's units back: ``on_hand``
+    rises by ``quantity`` and the units are reserved for the order again."""
+
+    EVENT_TYPE: ClassVar[str] = "StockCommitReverted"
+    STREAM: ClassVar[str] = PRODUCTS_STREAM
+
+    order_id: str
+    quantity: int
+    on_hand: int

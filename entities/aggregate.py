@@ -89,8 +89,8 @@ class Step:
     operation: str
     principal: Principal
     occurred_at: str
-    # Client commands belong to their sender; workflow steps may be repeated by another actor.
-    same_actor_only: bool = True
+    # A workflow's step (reserve, release, ...) is remembered apart from client commands.
+    workflow: bool = False
     memory: int = 32
     # The arguments that must match for a repeat to count as the same step (e.g. an amount).
     fingerprint: str = ""
@@ -118,10 +118,9 @@ def execute(
         new_state = dataclasses.replace(evolve(new_state, payload, event), version=event.version)
         events.append(event)
     result = CommandResult(step.key, step.aggregate_id, new_state.version, tuple(events))
-    workflow = not step.same_actor_only
     entry = AppliedCommand(
         step.key, step.operation, step.principal.user_id, result.to_dict(), step.fingerprint,
-        workflow,
+        step.workflow,
     )
     kept = _remember(new_state.applied, entry, step.memory)
     return Outcome(dataclasses.replace(new_state, applied=kept), result)
@@ -140,16 +139,22 @@ def _remember(
 
 
 def _recall(applied: Sequence[AppliedCommand], step: Step) -> CommandResult | None:
+    """The first result of a repeated command or step. A key names one command of one caller:
+    the same key from another caller, or with other arguments, is a different request."""
     for entry in applied:
         if entry.command_id != step.key:
             continue
-        same_actor = entry.actor == step.principal.user_id or not step.same_actor_only
-        if entry.operation != step.operation or entry.fingerprint != step.fingerprint:
-            raise IdempotencyKeyReused()
-        if not same_actor:
+        same = (entry.operation, entry.fingerprint, entry.actor) == (
+            step.operation, step.fingerprint, step.principal.user_id)
+        if not same:
             raise IdempotencyKeyReused()
         return CommandResult.from_dict(entry.result)
     return None
+
+
+def forget(applied: tuple[AppliedCommand, ...], key: str) -> tuple[AppliedCommand, ...]:
+    """The memory without ``key``: a command that was undone may be sent again."""
+    return tuple(entry for entry in applied if entry.command_id != key)
 
 
 def check_expected_version(expected: int | None, current: int) -> None:

@@ -24,6 +24,18 @@ def _checked_timestamp(occurred_at: str) -> str:
         ) from None
 
 
+def _check_command_id(command_id: object) -> None:
+    valid = (
+        isinstance(command_id, str)
+        and 1 <= len(command_id) <= MAX_COMMAND_ID_LENGTH
+        and all(" " <= ch <= "~" for ch in command_id)
+    )
+    if not valid:
+        raise ValidationFailed(
+            "commandId must be 1-128 printable ASCII characters", field="commandId"
+        )
+
+
 @dataclass(frozen=True)
 class CommandContext:
     """A client command: its idempotency key, optional ``expected_version`` and its principal."""
@@ -34,12 +46,7 @@ class CommandContext:
     expected_version: int | None = None
 
     def __post_init__(self) -> None:
-        command_id = self.command_id
-        printable_ascii = all(" " <= ch <= "~" for ch in command_id)
-        if not 1 <= len(command_id) <= MAX_COMMAND_ID_LENGTH or not printable_ascii:
-            raise ValidationFailed(
-                "commandId must be 1-128 printable ASCII characters", field="commandId"
-            )
+        _check_command_id(self.command_id)
         expected = self.expected_version
         if expected is not None and (isinstance(expected, bool) or expected < 0):
             raise ValidationFailed(
@@ -51,10 +58,16 @@ class CommandContext:
 @dataclass(frozen=True)
 class StepContext:
     """A workflow step (reserve, release, commit, settle) an orchestration runs for a command
-    it already authorized; idempotent per order id, so it needs no command id of its own."""
+    it already authorized. The step belongs to that command: it is idempotent per command id
+    and operation, so a step can only ever repeat, count or undo what its own command did."""
 
     principal: Principal
     occurred_at: str
+    command_id: str
 
     def __post_init__(self) -> None:
+        _check_command_id(self.command_id)
         object.__setattr__(self, "occurred_at", _checked_timestamp(self.occurred_at))
+
+    def key(self, operation: str) -> str:
+        return f"{self.command_id}/{operation}"

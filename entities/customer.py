@@ -1,13 +1,17 @@
 """The Customer aggregate: registration, credit limit and the open balance of unsettled orders.
 
-Credit is reserved per order while it is open, released when it is cancelled and settled when it
-is delivered; ``open_balance`` is the sum of the reservations. The reserve/release/settle steps
-are idempotent per order id because orchestrations retry them and run them as compensations.
+Credit is reserved for an order while it is open, released when it is cancelled and settled when
+it is delivered. The customer keeps the balance, not a record per order: how much an order holds
+is the order's own total, and each step names the amount it moves, so the state stays the same
+size however many orders the customer has. The reserve/release/settle steps are idempotent per
+workflow command and operation: a step only repeats or undoes what its own command did.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any, Self
 
 from contracts.customer_events import (
     CreditLimitChanged,
@@ -45,12 +49,6 @@ REMEMBERED_COMMANDS = 128
 REMEMBERED_STEPS = 32
 
 
-@dataclass(frozen=True)
-class CreditReservation:
-    order_id: str
-    amount: int
-
-
 @dataclass(frozen=True, kw_only=True)
 class CustomerState(AggregateState):
     customer_id: str = ""
@@ -59,7 +57,7 @@ class CustomerState(AggregateState):
     phone: str | None = None  # encrypted envelope
     credit_limit: int = 0
     currency: str = ""
-    reservations: tuple[CreditReservation, ...] = ()
+    open_balance: int = 0
     settled_total: int = 0
     registered_at: str | None = None
 
@@ -68,15 +66,23 @@ class CustomerState(AggregateState):
         return bool(self.customer_id)
 
     @property
-    def open_balance(self) -> int:
-        return sum(reservation.amount for reservation in self.reservations)
-
-    @property
     def available_credit(self) -> int:
         return self.credit_limit - self.open_balance
 
-    def reservation(self, order_id: str) -> CreditReservation | None:
-        return next((r for r in self.reservations if r.order_id == order_id), None)
+    @classmethod
+    def from_dict(cls, data: object) -> Self:
+        return super().from_dict(_migrated(data))
+
+
+def _migrated(data: object) -> object:
+    """A state stored before balances (a list of ``reservations``, one per open order) loads as
+    the sum of that list; the list is dropped."""
+    if not isinstance(data, Mapping) or "reservations" not in data:
+        return data
+    old: dict[str, Any] = dict(data)
+    records = old.pop("reservations") or []
+    old["openBalance"] = sum(int(record.get("amount", 0)) for record in records)
+    return old
 
 
 def _command_step(ctx: CommandContext, operation: str, cid: str) -> Step:
@@ -90,18 +96,16 @@ def _command_step(ctx: CommandContext, operation: str, cid: str) -> Step:
     )
 
 
-def _workflow_step(
-    state: CustomerState, ctx: StepContext, operation: str, order_id: str, fingerprint: str = ""
-) -> Step:
+def _workflow_step(state: CustomerState, ctx: StepContext, operation: str, amount: int) -> Step:
     return Step(
         aggregate_id=state.customer_id,
-        key=f"{operation}:{order_id}",
+        key=ctx.key(operation),
         operation=operation,
         principal=ctx.principal,
         occurred_at=ctx.occurred_at,
-        same_actor_only=False,
+        workflow=True,
         memory=REMEMBERED_STEPS,
-        fingerprint=fingerprint,
+        fingerprint=str(amount),
     )
 
 
@@ -147,7 +151,7 @@ def set_credit_limit(
         check_expected_version(ctx.expected_version, state.version)
         check_int(amount, "amount", 0, MAX_AMOUNT)
         check_currency(currency)
-        if currency != state.currency and state.reservations:
+        if currency != state.currency and state.open_balance:
             raise errors.ValidationFailed(
                 "The currency cannot change while orders hold reserved credit.", field="currency"
             )
@@ -167,14 +171,6 @@ def reserve_credit(
         check_id(order_id, "orderId")
         check_int(amount, "amount", 1, MAX_AMOUNT)
         check_currency(currency)
-        existing = state.reservation(order_id)
-        if existing is not None:
-            if existing.amount != amount:
-                raise errors.ValidationFailed(
-                    "Credit for this order is already reserved with another amount.",
-                    field="amount",
-                )
-            return []
         if currency != state.currency:
             raise errors.ValidationFailed(
                 "The order currency differs from the customer's credit currency.",
@@ -184,45 +180,50 @@ def reserve_credit(
             raise errors.CreditLimitExceeded()
         return [CreditReserved(order_id, amount, currency)]
 
-    step = _workflow_step(state, ctx, "reserveCredit", order_id, f"{amount} {currency}")
+    step = _workflow_step(state, ctx, "reserveCredit", amount)
     return execute(state, step, decide, _evolve)
 
 
 def release_credit(
-    state: CustomerState, ctx: StepContext, *, order_id: str
+    state: CustomerState, ctx: StepContext, *, order_id: str, amount: int
 ) -> Outcome[CustomerState]:
-    """Give an order's credit back (cancel, or compensation); nothing reserved is a no-op."""
+    """Give back the ``amount`` an order held (cancel, or compensation)."""
 
     def decide() -> list[EventPayload]:
-        _check_exists(state)
-        existing = state.reservation(order_id)
-        return [] if existing is None else [CreditReleased(order_id, existing.amount)]
+        _check_held(state, order_id, amount)
+        return [CreditReleased(order_id, amount)]
 
-    step = _workflow_step(state, ctx, "releaseCredit", order_id)
+    step = _workflow_step(state, ctx, "releaseCredit", amount)
     return execute(state, step, decide, _evolve)
 
 
-def settle(state: CustomerState, ctx: StepContext, *, order_id: str) -> Outcome[CustomerState]:
-    """The order was delivered: its amount leaves the open balance and counts as spent."""
+def settle(
+    state: CustomerState, ctx: StepContext, *, order_id: str, amount: int
+) -> Outcome[CustomerState]:
+    """The order was delivered: its ``amount`` leaves the open balance and counts as spent."""
 
     def decide() -> list[EventPayload]:
-        _check_exists(state)
-        existing = state.reservation(order_id)
-        if existing is None:
-            raise errors.InvalidTransition("No credit is reserved for this order.")
-        return [CreditSettled(order_id, existing.amount)]
+        _check_held(state, order_id, amount)
+        return [CreditSettled(order_id, amount)]
 
-    step = _workflow_step(state, ctx, "settleCredit", order_id)
+    step = _workflow_step(state, ctx, "settleCredit", amount)
     return execute(state, step, decide, _evolve)
+
+
+def _check_held(state: CustomerState, order_id: str, amount: int) -> None:
+    _check_exists(state)
+    check_id(order_id, "orderId")
+    check_int(amount, "amount", 1, MAX_AMOUNT)
+    if amount > state.open_balance:
+        raise errors.CreditNotReserved(
+            f"The customer holds {state.open_balance} of reserved credit, less than this "
+            f"order's {amount}."
+        )
 
 
 def _check_exists(state: CustomerState) -> None:
     if not state.exists:
         raise errors.CustomerNotFound()
-
-
-def _without(state: CustomerState, order_id: str) -> tuple[CreditReservation, ...]:
-    return tuple(r for r in state.reservations if r.order_id != order_id)
 
 
 def _evolve(state: CustomerState, payload: EventPayload, event: Event) -> CustomerState:
@@ -241,14 +242,13 @@ def _evolve(state: CustomerState, payload: EventPayload, event: Event) -> Custom
         case CreditLimitChanged():
             return replace(state, credit_limit=payload.credit_limit, currency=payload.currency)
         case CreditReserved():
-            reservation = CreditReservation(payload.order_id, payload.amount)
-            return replace(state, reservations=(*state.reservations, reservation))
+            return replace(state, open_balance=state.open_balance + payload.amount)
         case CreditReleased():
-            return replace(state, reservations=_without(state, payload.order_id))
+            return replace(state, open_balance=state.open_balance - payload.amount)
         case CreditSettled():
             return replace(
                 state,
-                reservations=_without(state, payload.order_id),
+                open_balance=state.open_balance - payload.amount,
                 settled_total=state.settled_total + payload.amount,
             )
     raise TypeError(f"the customer does not handle {type(payload).__name__}")

@@ -168,3 +168,16 @@ class CreditLimitExceeded(DomainError):
     """Reserving credit would take the customer's open balance over their limit."""
 
     default_message: ClassVar[str] = "The order exceeds the customer's available credit."
+
+
+class StockNotReserved(DomainError):
+    """A release or commit asked for more units than the SKU holds reserved: the counts
+    disagree with the order (an operator must reconcile them; see the docs)."""
+
+    default_message: ClassVar[str] = "The stock this order holds is not reserved any more."
+
+
+class CreditNotReserved(DomainError):
+    """A release or settlement asked for more credit than the customer holds reserved."""
+
+    default_message: ClassVar[str] = "The credit this order holds is not reserved any more."

@@ -1,9 +1,17 @@
 """The Order aggregate: the write model's state machine and business rules.
 
-``placed -> shipped -> delivered`` and ``placed -> cancelled``. Each verb takes the current
-``OrderState`` and a ``CommandContext`` and returns an ``Outcome`` (new state + result with the
-new events), or raises a ``DomainError``. Authorization is checked here again, through
+``pending -> placed -> shipped -> delivered`` and ``placed -> cancelled``. Each verb takes the
+current ``OrderState`` and a ``CommandContext`` and returns an ``Outcome`` (new state + result
+with the new events), or raises a ``DomainError``. Authorization is checked here again, through
 ``security.policy``. A repeated command id returns its first result and changes nothing.
+
+Placing is two steps around the workflow's reservations: ``place`` claims the order id (the
+order is ``pending``, as absent as a new one to every other command) and ``confirm_placement``
+makes it ``placed`` once credit and stock are held; ``abandon_placement`` frees the id again if
+they were refused. So an id that is taken is refused before anything is reserved, and a failed
+placement leaves nothing behind. A shipment or delivery whose stock or credit step was refused is
+taken back (``revert_shipment``, ``revert_delivery``): the order never claims a state that the
+stock and credit did not reach.
 """
 
 from __future__ import annotations
@@ -25,13 +33,16 @@ from contracts.values import OrderLine, ShippingAddress
 from entities import errors
 from entities.aggregate import (
     AggregateState,
+    AppliedCommand,
+    CommandResult,
     Outcome,
     Step,
     check_expected_version,
     execute,
+    forget,
 )
 from entities.authorization import require, require_owned
-from entities.context import CommandContext
+from entities.context import CommandContext, StepContext
 from entities.validation import (
     check_address,
     check_currency,
@@ -53,6 +64,7 @@ REMEMBERED_COMMANDS = 32  # an order sees few commands; 32 covers every realisti
 
 class OrderStatus(StrEnum):
     NEW = "new"  # not placed yet: the entity has no state
+    PENDING = "pending"  # a place command holds the id while it reserves credit and stock
     PLACED = "placed"
     SHIPPED = "shipped"
     DELIVERED = "delivered"
@@ -78,7 +90,8 @@ class OrderState(AggregateState):
 
     @property
     def exists(self) -> bool:
-        return self.status is not OrderStatus.NEW
+        """Placed (or later): a pending order does not exist yet for any command but its own."""
+        return self.status not in (OrderStatus.NEW, OrderStatus.PENDING)
 
     @property
     def owner_id(self) -> str | None:
@@ -115,7 +128,8 @@ def place(
         require(policy.can_place_order(ctx.principal, customer_id))
         check_id(order_id, "orderId")
         check_id(customer_id, "customerId")
-        if state.exists:
+        if state.status is not OrderStatus.NEW:
+            # One answer whoever holds the id and whatever the order holds.
             raise errors.OrderAlreadyExists()
         check_expected_version(ctx.expected_version, state.version)
         check_currency(currency)
@@ -188,6 +202,61 @@ def change_address(
     return execute(state, _step(state, ctx, "changeAddress"), decide, _evolve)
 
 
+def confirm_placement(state: OrderState, ctx: StepContext) -> Outcome[OrderState]:
+    """Credit and stock are held: the pending order this command placed is placed."""
+    placing = _applied(state, ctx.command_id, "place")
+    if placing is None:
+        raise errors.InvalidTransition("This command did not place the order.")
+    result = CommandResult.from_dict(placing.result)
+    if state.status is OrderStatus.PENDING:
+        state = replace(state, status=OrderStatus.PLACED)
+    return Outcome(state, replace(result, events=()))
+
+
+def abandon_placement(state: OrderState, ctx: StepContext) -> Outcome[OrderState]:
+    """Credit or stock was refused: the id this command claimed is free again, as if never
+    used. Abandoning twice is harmless; another command's order is never touched."""
+    empty = CommandResult(ctx.command_id, state.order_id, 0)
+    if state.status is OrderStatus.NEW:
+        return Outcome(state, empty)
+    if state.status is not OrderStatus.PENDING or _applied(state, ctx.command_id, "place") is None:
+        raise errors.InvalidTransition("This command did not place the order.")
+    return Outcome(OrderState(), empty)
+
+
+def revert_shipment(state: OrderState, ctx: StepContext) -> Outcome[OrderState]:
+    """The stock of a shipment could not be committed: the order is placed again."""
+    return _revert(state, ctx, "ship", OrderStatus.SHIPPED, replace(
+        state, status=OrderStatus.PLACED, carrier=None, tracking_number=None, shipped_at=None))
+
+
+def revert_delivery(state: OrderState, ctx: StepContext) -> Outcome[OrderState]:
+    """The credit of a delivery could not be settled: the order is shipped again."""
+    return _revert(state, ctx, "deliver", OrderStatus.DELIVERED, replace(
+        state, status=OrderStatus.SHIPPED, delivered_at=None))
+
+
+def _revert(
+    state: OrderState, ctx: StepContext, operation: str, status: OrderStatus, before: OrderState
+) -> Outcome[OrderState]:
+    """Undo the one event this command added, if nothing came after it; the command is
+    forgotten, so sending it again runs it again. Reverting twice is harmless."""
+    applied = _applied(state, ctx.command_id, operation)
+    if applied is None:
+        return Outcome(state, CommandResult(ctx.command_id, state.order_id, state.version))
+    made = CommandResult.from_dict(applied.result)
+    if state.status is not status or made.version != state.version:
+        raise errors.InvalidTransition("The order changed after this command.")
+    reverted = replace(before, version=state.version - 1,
+                       applied=forget(state.applied, ctx.command_id))
+    return Outcome(reverted, CommandResult(ctx.command_id, state.order_id, reverted.version))
+
+
+def _applied(state: OrderState, command_id: str, operation: str) -> AppliedCommand | None:
+    return next((entry for entry in state.applied
+                 if entry.command_id == command_id and entry.operation == operation), None)
+
+
 # ---- rules -------------------------------------------------------------------------------------
 
 
@@ -236,7 +305,7 @@ def _evolve(state: OrderState, payload: EventPayload, event: Event) -> OrderStat
                 state,
                 order_id=event.aggregate_id,
                 customer_id=payload.customer_id,
-                status=OrderStatus.PLACED,
+                status=OrderStatus.PENDING,
                 currency=payload.currency,
                 lines=payload.lines,
                 total=payload.total,

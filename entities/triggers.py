@@ -18,7 +18,7 @@ import azure.durable_functions as df
 from app_settings import get_settings
 from contracts.commands import COMMAND_TYPES, Command
 from contracts.wire import WireFormatError
-from entities import customer, inventory
+from entities import customer, inventory, order
 from entities.aggregate import AggregateState, Outcome
 from entities.context import StepContext
 from entities.customer import CustomerState
@@ -58,7 +58,8 @@ def _command(data: dict[str, Any]) -> tuple[Command, Principal, str]:
 
 def _step(data: dict[str, Any]) -> StepContext:
     try:
-        return StepContext(Principal.from_dict(data["principal"]), str(data["occurredAt"]))
+        principal = Principal.from_dict(data["principal"])
+        return StepContext(principal, str(data["occurredAt"]), data["commandId"])
     except (KeyError, TypeError, PrincipalError) as error:
         raise ValidationFailed(f"malformed entity operation: {error}") from None
 
@@ -123,11 +124,20 @@ def _run(
         outcome = operation(state, data, context.entity_key)
     except DomainError as error:
         context.set_result({"ok": False, "error": error.to_dict()})
+        _stay_absent_if_empty(context, state)
         return
     context.set_state(_decoded.store(context.entity_key, outcome.state))
     context.set_result(
         {"ok": True, "result": outcome.result.to_dict(), "summary": summary(outcome.state)}
     )
+    _stay_absent_if_empty(context, outcome.state)
+
+
+def _stay_absent_if_empty(context: df.DurableEntityContext, state: AggregateState) -> None:
+    """An entity holding nothing (never created, refused, or freed again) is not stored: the
+    SDK marks every entity that answered as existing, with a ``null`` state readers trip on."""
+    if not state.version:
+        context.destruct_on_exit()
 
 
 # ---- Order -------------------------------------------------------------------------------------
@@ -153,7 +163,14 @@ def _order_summary(state: OrderState) -> dict[str, Any]:
 
 @_entity("Order")
 def order_entity(context: df.DurableEntityContext) -> None:
-    _run(context, OrderState, {"command": _order_command}, _order_summary)
+    operations: dict[str, Operation] = {
+        "command": _order_command,
+        "confirmPlacement": lambda s, d, k: order.confirm_placement(s, _step(d)),
+        "abandonPlacement": lambda s, d, k: order.abandon_placement(s, _step(d)),
+        "revertShipment": lambda s, d, k: order.revert_shipment(s, _step(d)),
+        "revertDelivery": lambda s, d, k: order.revert_delivery(s, _step(d)),
+    }
+    _run(context, OrderState, operations, _order_summary)
 
 
 # ---- Customer ----------------------------------------------------------------------------------
@@ -199,10 +216,10 @@ def customer_entity(context: df.DurableEntityContext) -> None:
         "command": _customer_command,
         "reserveCredit": _reserve_credit,
         "releaseCredit": lambda s, d, k: customer.release_credit(
-            s, _step(d), order_id=d.get("orderId", "")
+            s, _step(d), order_id=d.get("orderId", ""), amount=d.get("amount", 0)
         ),
         "settleCredit": lambda s, d, k: customer.settle(
-            s, _step(d), order_id=d.get("orderId", "")
+            s, _step(d), order_id=d.get("orderId", ""), amount=d.get("amount", 0)
         ),
     }
     _run(context, CustomerState, operations, _customer_summary)
@@ -235,10 +252,13 @@ def inventory_entity(context: df.DurableEntityContext) -> None:
             s, _step(d), sku=k, order_id=d.get("orderId", ""), quantity=d.get("quantity", 0)
         ),
         "release": lambda s, d, k: inventory.release(
-            s, _step(d), sku=k, order_id=d.get("orderId", "")
+            s, _step(d), sku=k, order_id=d.get("orderId", ""), quantity=d.get("quantity", 0)
         ),
         "commit": lambda s, d, k: inventory.commit(
-            s, _step(d), sku=k, order_id=d.get("orderId", "")
+            s, _step(d), sku=k, order_id=d.get("orderId", ""), quantity=d.get("quantity", 0)
+        ),
+        "revertCommit": lambda s, d, k: inventory.revert_commit(
+            s, _step(d), sku=k, order_id=d.get("orderId", ""), quantity=d.get("quantity", 0)
         ),
     }
     _run(context, InventoryState, operations, _inventory_summary)

@@ -1,8 +1,10 @@
-"""``cancel_order``: the order is cancelled, its deadline watch is told, then its stock and
-credit are released.
+"""``cancel_order``: the order is cancelled, its deadline watch is told, then the stock and
+credit it held are released, at once.
 
-Also run by the fulfilment deadline, as the system principal, with reason
-``fulfilment-deadline``.
+The fulfilment deadline runs the same steps (``cancel``) as the system principal, with reason
+``fulfilment-deadline``. A refused release is not dropped: the order stays cancelled (nothing is
+held for it any more either way) and the command fails with the refusal's code
+(``StockNotReserved`` or ``CreditNotReserved``), so an operator sees the counts disagree.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import azure.durable_functions as df
 
 from entities.errors import DomainError
 from orchestrators.deadline_hints import end_watch
-from orchestrators.order_followups import on_customer, on_each_line
+from orchestrators.order_followups import credit_step, stock_steps
 from orchestrators.steps import ORDER, Saga, Steps, counted
 
 bp = df.Blueprint()
@@ -20,14 +22,22 @@ bp = df.Blueprint()
 @bp.orchestration_trigger(context_name="context", orchestration="cancel_order")
 @counted
 def cancel_order(context: df.DurableOrchestrationContext) -> Steps:
-    saga = Saga(context, context.get_input())
+    return (yield from cancel(Saga(context, context.get_input())))
+
+
+def cancel(saga: Saga) -> Steps:
+    order_id = saga.command["orderId"]
     try:
-        cancelled = yield from saga.run(ORDER, saga.command["orderId"], "command",
-                                        saga.command_input())
+        cancelled = yield from saga.run(ORDER, order_id, "command", saga.command_input())
     except DomainError as error:
         return saga.failed(error)
-    yield from end_watch(saga, saga.command["orderId"])
-    yield from on_each_line(saga, cancelled["summary"], "release")
-    yield from on_customer(saga, cancelled["summary"], "releaseCredit")
+    yield from end_watch(saga, order_id)
+    summary = cancelled["summary"]
+    _, refusal = yield from saga.run_all([
+        *stock_steps(saga, summary, "release"),
+        credit_step(saga, summary, "releaseCredit"),
+    ])
     yield from saga.publish()
-    return saga.succeeded(cancelled, status=cancelled["summary"]["status"])
+    if refusal is not None:
+        return saga.failed(refusal)
+    return saga.succeeded(cancelled, status=summary["status"])

@@ -1,11 +1,15 @@
-"""``deliver_order``: the order arrived; the customer's reserved credit is settled."""
+"""``deliver_order``: the order arrived; the credit it held is settled.
+
+If the settlement is refused (the customer's balance disagrees with the order), the delivery is
+taken back, nothing is published, and the command fails with ``CreditNotReserved``.
+"""
 
 from __future__ import annotations
 
 import azure.durable_functions as df
 
 from entities.errors import DomainError
-from orchestrators.order_followups import on_customer
+from orchestrators.order_followups import credit_step
 from orchestrators.steps import ORDER, Saga, Steps, counted
 
 bp = df.Blueprint()
@@ -15,11 +19,17 @@ bp = df.Blueprint()
 @counted
 def deliver_order(context: df.DurableOrchestrationContext) -> Steps:
     saga = Saga(context, context.get_input())
+    order_id = saga.command["orderId"]
     try:
-        delivered = yield from saga.run(ORDER, saga.command["orderId"], "command",
-                                        saga.command_input())
+        delivered = yield from saga.run(ORDER, order_id, "command", saga.command_input())
     except DomainError as error:
         return saga.failed(error)
-    yield from on_customer(saga, delivered["summary"], "settleCredit")
+    order_events = saga.hold_events()
+    summary = delivered["summary"]
+    _, refusal = yield from saga.run_all([credit_step(saga, summary, "settleCredit")])
+    if refusal is not None:
+        yield saga.call(ORDER, order_id, "revertDelivery", saga.step_input())
+        return saga.failed(refusal)
+    saga.events = order_events + saga.events
     yield from saga.publish()
-    return saga.succeeded(delivered, status=delivered["summary"]["status"])
+    return saga.succeeded(delivered, status=summary["status"])

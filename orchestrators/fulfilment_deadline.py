@@ -9,6 +9,13 @@ still open, the watch starts over with the same deadline (continue-as-new drops 
 At the deadline the cancellation runs as the system principal; the Order entity refuses it if
 the order shipped or was cancelled meanwhile, so a late or missing hint can never cancel a
 shipped order.
+
+The input is sealed by ``start_deadline_watch`` for this instance id (``security.command_seal``):
+a watch started any other way (through the management API, say) refuses to run, so nobody can
+make the system cancel an order. The system principal is made here, in code, never read from
+input, and the cancellation runs inline (``cancel_order.cancel``) rather than as a
+sub-orchestration whose input would carry it. ``deadlineAt``, fixed on the first run, travels
+beside the seal through continue-as-new.
 """
 
 from __future__ import annotations
@@ -18,11 +25,16 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from orchestrators.names import CANCEL_ORDER, FULFILMENT_DEADLINE, ORDER_CLOSED_EVENT
-from orchestrators.steps import ORDER, Steps
+from observability.logs import get_logger
+from orchestrators.cancel_order import cancel
+from orchestrators.names import FULFILMENT_DEADLINE, ORDER_CLOSED_EVENT
+from orchestrators.steps import ORDER, Saga, Steps
+from security.command_seal import SealRejected, verify
 from security.principal import FULFILMENT_DEADLINE_PRINCIPAL
+from security.providers import app_key_provider
 
 bp = df.Blueprint()
+log = get_logger("orders.deadline")
 DEADLINE_REASON = "fulfilment-deadline"
 RECHECKS = 20
 RECHECK_INTERVAL = timedelta(seconds=1)
@@ -30,18 +42,27 @@ RECHECK_INTERVAL = timedelta(seconds=1)
 
 @bp.orchestration_trigger(context_name="context", orchestration=FULFILMENT_DEADLINE)
 def fulfilment_deadline(context: df.DurableOrchestrationContext) -> Steps:
-    watch: dict[str, Any] = dict(context.get_input())
+    watch: dict[str, Any] = dict(context.get_input() or {})
+    sealed = {name: value for name, value in watch.items() if name != "deadlineAt"}
+    try:
+        verify(sealed, context.instance_id, app_key_provider())
+    except SealRejected:
+        if not context.is_replaying:
+            log.warning("a deadline watch without a valid seal was refused",
+                        event="deadline.watch.refused", instanceId=context.instance_id)
+        return {"deadline": "refused", "reason": "the watch was not started by the app"}
     order_id = watch["orderId"]
     if "deadlineAt" not in watch:
-        deadline = context.current_utc_datetime + timedelta(seconds=watch["deadlineSeconds"])
+        deadline = context.current_utc_datetime + timedelta(milliseconds=watch["deadlineMs"])
         watch["deadlineAt"] = deadline.isoformat()
     deadline = datetime.fromisoformat(watch["deadlineAt"])
     timer = context.create_timer(deadline)
     hint = context.wait_for_external_event(ORDER_CLOSED_EVENT)
     winner = yield context.task_any([timer, hint])
     if winner == timer:
-        outcome = yield context.call_sub_orchestrator(
-            CANCEL_ORDER, _cancellation(order_id, watch.get("correlationId")))
+        saga = Saga(context, _cancellation(order_id, watch.get("correlationId")),
+                    acting_as=FULFILMENT_DEADLINE_PRINCIPAL)
+        outcome = yield from cancel(saga)
         return {"orderId": order_id, "deadline": "passed", "cancellation": outcome}
     timer.cancel()
     for _ in range(RECHECKS):
@@ -63,7 +84,6 @@ def _cancellation(order_id: str, correlation_id: str | None) -> dict[str, Any]:
     return {
         "commandId": command_id,
         "type": "CancelOrder",
-        "issuer": FULFILMENT_DEADLINE_PRINCIPAL.to_dict(),
         "subject": {"orderId": order_id},
         "command": {"commandId": command_id, "orderId": order_id, "reason": DEADLINE_REASON},
         "correlationId": correlation_id,

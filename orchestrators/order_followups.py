@@ -1,32 +1,34 @@
-"""Steps that follow an accepted order command on the other aggregates, shared by ship,
-deliver and cancel. They are idempotent per order id, so a refusal means there was nothing left
-to do (already committed, released or settled) and is not an error of the command."""
+"""Steps on the other aggregates that go with an order command: reserve, release, commit or
+revert an order's stock per line, and reserve, release or settle its credit. Each names what
+the order holds (its lines' quantities, its total), and belongs to the running command, so it
+moves exactly that much, once.
+
+A refused follow-up step is never dropped: the workflow undoes or reports it (see each
+workflow), because a refusal here means the counts disagree with the order.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from orchestrators.steps import CUSTOMER, INVENTORY, Saga, Steps
+from orchestrators.steps import CUSTOMER, INVENTORY, Saga
+
+CREDIT = "$credit"  # the credit step's name beside the SKUs'; no SKU has a "$"
 
 
-def on_each_line(saga: Saga, summary: dict[str, Any], operation: str) -> Steps:
-    order_id = summary["orderId"]
-    calls = [
-        saga.call(INVENTORY, line["sku"], operation, saga.step_input(orderId=order_id))
+def stock_steps(saga: Saga, summary: dict[str, Any], operation: str,
+                skus: list[str] | None = None) -> list[tuple[str, Any]]:
+    """One ``operation`` per line of the order (or per line of ``skus``), named by SKU."""
+    return [
+        (line["sku"], saga.call(INVENTORY, line["sku"], operation, saga.step_input(
+            orderId=summary["orderId"], quantity=line["quantity"])))
         for line in summary["lines"]
+        if skus is None or line["sku"] in skus
     ]
-    if calls:
-        yield from _keep_events(saga, calls)
 
 
-def on_customer(saga: Saga, summary: dict[str, Any], operation: str) -> Steps:
-    call = saga.call(
-        CUSTOMER, summary["customerId"], operation, saga.step_input(orderId=summary["orderId"])
-    )
-    yield from _keep_events(saga, [call])
-
-
-def _keep_events(saga: Saga, calls: list[Any]) -> Steps:
-    for response in (yield saga.context.task_all(calls)):
-        if isinstance(response, dict) and response.get("ok"):
-            saga.events.extend(response["result"].get("events") or [])
+def credit_step(saga: Saga, summary: dict[str, Any], operation: str,
+                **extra: Any) -> tuple[str, Any]:
+    """The order's credit step, named ``CREDIT``."""
+    return (CREDIT, saga.call(CUSTOMER, summary["customerId"], operation, saga.step_input(
+        orderId=summary["orderId"], amount=summary["total"], **extra)))

@@ -1,5 +1,11 @@
-"""``ship_order``: the order leaves the warehouse, its deadline watch is told, then its
-reserved stock is committed."""
+"""``ship_order``: the order leaves the warehouse and its reserved stock is committed.
+
+The Order entity accepts the shipment first (it alone decides, so a concurrent cancel cannot
+also win), then every line's stock is committed at once. If any line's commit is refused, the
+stock counts disagree with the order: the lines that did commit are reverted, the order is
+placed again, nothing about the shipment is published, and the command fails with the
+refusal's code (``StockNotReserved``). Only then is the deadline watch told the order closed.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import azure.durable_functions as df
 
 from entities.errors import DomainError
 from orchestrators.deadline_hints import end_watch
-from orchestrators.order_followups import on_each_line
+from orchestrators.order_followups import stock_steps
 from orchestrators.steps import ORDER, Saga, Steps, counted
 
 bp = df.Blueprint()
@@ -17,12 +23,20 @@ bp = df.Blueprint()
 @counted
 def ship_order(context: df.DurableOrchestrationContext) -> Steps:
     saga = Saga(context, context.get_input())
+    order_id = saga.command["orderId"]
     try:
-        shipped = yield from saga.run(ORDER, saga.command["orderId"], "command",
-                                      saga.command_input())
+        shipped = yield from saga.run(ORDER, order_id, "command", saga.command_input())
     except DomainError as error:
         return saga.failed(error)
-    yield from end_watch(saga, saga.command["orderId"])
-    yield from on_each_line(saga, shipped["summary"], "commit")
+    order_events = saga.hold_events()
+    summary = shipped["summary"]
+    committed, refusal = yield from saga.run_all(stock_steps(saga, summary, "commit"))
+    if refusal is not None:
+        yield from saga.run_all(stock_steps(saga, summary, "revertCommit", committed))
+        yield saga.call(ORDER, order_id, "revertShipment", saga.step_input())
+        yield from saga.publish()
+        return saga.failed(refusal)
+    saga.events = order_events + saga.events
+    yield from end_watch(saga, order_id)
     yield from saga.publish()
-    return saga.succeeded(shipped, status=shipped["summary"]["status"])
+    return saga.succeeded(shipped, status=summary["status"])

@@ -14,9 +14,12 @@ from typing import Any
 import azure.durable_functions as df
 
 from contracts.wire import format_timestamp
-from entities.errors import DomainError
+from entities.errors import DomainError, Forbidden
 from observability import durable
 from observability.events import stamp as stamp_events
+from security.command_seal import SealRejected, sealed_issuer
+from security.principal import Principal
+from security.providers import app_key_provider
 
 ORDER = "Order"
 CUSTOMER = "Customer"
@@ -31,13 +34,21 @@ Steps = Generator[Any, Any, Any]
 
 @dataclass
 class Saga:
-    """One run of a command workflow: who asked, when, and the events its steps produced."""
+    """One run of a command workflow: who asked, when, and the events its steps produced.
+
+    The caller is taken from the envelope only when its seal proves the API wrote it
+    (``security.command_seal``); a workflow acting as the system passes ``acting_as`` instead,
+    after checking its own input."""
 
     context: df.DurableOrchestrationContext
     envelope: dict[str, Any]
+    acting_as: Principal | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if self.acting_as is None:
+            self.acting_as = sealed_issuer(self.envelope, self.context.instance_id,
+                                           app_key_provider())
         durable.observe_start(self.context, self.envelope)
 
     @property
@@ -45,15 +56,21 @@ class Saga:
         return dict(self.envelope["command"])
 
     @property
+    def command_id(self) -> str:
+        return str(self.command["commandId"])
+
+    @property
     def principal(self) -> dict[str, Any]:
-        return dict(self.envelope["issuer"])
+        assert self.acting_as is not None
+        return self.acting_as.to_dict()
 
     @property
     def occurred_at(self) -> str:
         return format_timestamp(self.context.current_utc_datetime)
 
     def step_input(self, **fields: Any) -> dict[str, Any]:
-        return {**fields, "principal": self.principal, "occurredAt": self.occurred_at}
+        return {**fields, "principal": self.principal, "occurredAt": self.occurred_at,
+                "commandId": self.command_id}
 
     def command_input(self) -> dict[str, Any]:
         return {
@@ -78,6 +95,27 @@ class Saga:
     def run(self, entity: str, key: str, operation: str, data: dict[str, Any]) -> Steps:
         response = yield self.call(entity, key, operation, data)
         return self.accept(response)
+
+    def run_all(self, calls: list[tuple[str, Any]]) -> Steps:
+        """Run named steps at once. Returns the names of those that succeeded (their events are
+        kept) and the first refusal, or None when every step succeeded."""
+        if not calls:
+            return [], None
+        responses = yield self.context.task_all([task for _, task in calls])
+        done: list[str] = []
+        refusal: DomainError | None = None
+        for (name, _), response in zip(calls, responses, strict=True):
+            try:
+                self.accept(response)
+                done.append(name)
+            except DomainError as error:
+                refusal = refusal or error
+        return done, refusal
+
+    def hold_events(self) -> list[dict[str, Any]]:
+        """Take the events kept so far, to publish only if the steps after them succeed."""
+        held, self.events = self.events, []
+        return held
 
     def publish(self) -> Steps:
         if self.events:
@@ -114,6 +152,14 @@ def counted(workflow: Callable[[df.DurableOrchestrationContext], Steps]
     def run(context: df.DurableOrchestrationContext) -> Steps:
         try:
             return (yield from workflow(context))
+        except SealRejected:
+            # Not issued through the API (or altered since): refused before any step.
+            envelope = context.get_input()
+            envelope = envelope if isinstance(envelope, dict) else {}
+            refusal = Forbidden("This command was not issued through the API.")
+            return durable.observe_end(context, envelope, {
+                "status": "failed", "type": envelope.get("type"),
+                "error": {"code": refusal.code, "message": refusal.message}})
         except DomainError:
             raise
         except Exception:

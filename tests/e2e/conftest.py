@@ -39,7 +39,8 @@ def devhost_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def api(devhost: DevhostClient, devhost_env: dict[str, str]) -> OrdersApi:
-    return OrdersApi(devhost, Path(devhost_env["ORDERS_DATA_DIR"]))
+    return OrdersApi(devhost, Path(devhost_env["ORDERS_DATA_DIR"]),
+                     Path(devhost_env["FIELD_KEYS_DIR"]))
 
 
 @pytest.fixture

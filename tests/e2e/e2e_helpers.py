@@ -10,6 +10,8 @@ from typing import Any
 import requests
 
 from devhost.testing import DevhostClient
+from security.command_seal import seal
+from security.keys import LocalKeyProvider
 
 FINAL = ("succeeded", "failed")
 DEADLINE_SECONDS = 3600  # FULFILMENT_DEADLINE of the e2e host (conftest.py)
@@ -31,9 +33,10 @@ def order_body(*lines: tuple[str, int, int], **extra: Any) -> dict[str, Any]:
 
 
 class OrdersApi:
-    def __init__(self, host: DevhostClient, orders_data: Path) -> None:
+    def __init__(self, host: DevhostClient, orders_data: Path, keys_dir: Path) -> None:
         self.host = host
         self.orders_data = orders_data
+        self.keys_dir = keys_dir
         self._tokens: dict[tuple[str, tuple[str, ...]], str] = {}
 
     def token(self, sub: str, *roles: str) -> str:
@@ -96,17 +99,20 @@ class OrdersApi:
         done = self.run("POST", f"products/{sku}/stock", {"delta": delta}, "fred", "fulfilment")
         assert done["status"] == "succeeded", done
 
+    def sealed(self, payload: dict[str, Any], instance_id: str) -> dict[str, Any]:
+        """``payload`` sealed with the app's key, as only the app (or whoever holds its keys)
+        can: a workflow refuses any input without it."""
+        return seal(payload, instance_id, LocalKeyProvider(self.keys_dir))
+
     # -- state ------------------------------------------------------------------------------
 
     def inventory(self, sku: str) -> dict[str, Any]:
         state = self.host.entity("Inventory", sku) or {}
-        reserved = sum(r["quantity"] for r in state.get("reservations", []))
-        return {"onHand": state.get("onHand", 0), "reserved": reserved}
+        return {"onHand": state.get("onHand", 0), "reserved": state.get("reserved", 0)}
 
     def credit(self, customer_id: str) -> dict[str, Any]:
         state = self.host.entity("Customer", customer_id) or {}
-        open_balance = sum(r["amount"] for r in state.get("reservations", []))
-        return {"exists": bool(state), "openBalance": open_balance,
+        return {"exists": bool(state), "openBalance": state.get("openBalance", 0),
                 "settled": state.get("settledTotal", 0), "limit": state.get("creditLimit")}
 
     def order(self, order_id: str) -> dict[str, Any] | None:

@@ -13,12 +13,13 @@ WAIT_MAX = 20  # COMMAND_WAIT_MAX's default
 
 def _running_command(api: OrdersApi, sub: str) -> str:
     """A command that stays running: an instance with a command's envelope that waits an hour
-    on a durable timer (the fulfilment-deadline workflow, started through the management API)."""
+    on a durable timer (the fulfilment-deadline workflow, started through the management API
+    with an input sealed by the app's key, as the workflow requires)."""
     command_id = f"cmd-{uuid.uuid4().hex}"
-    api.host.start("fulfilment_deadline", {
+    api.host.start("fulfilment_deadline", api.sealed({
         "commandId": command_id, "type": "PlaceOrder", "issuer": {"userId": sub},
-        "orderId": f"o-{command_id}", "deadlineSeconds": 3600,
-    }, instance_id=command_id)
+        "orderId": f"o-{command_id}", "deadlineMs": 3_600_000,
+    }, command_id), instance_id=command_id)
     api.host.wait(command_id, until=("Running",))
     return command_id
 

@@ -102,8 +102,12 @@ def cmd(
     )
 
 
-def step(principal: Principal = SYSTEM, occurred_at: str = T0) -> StepContext:
-    return StepContext(principal=principal, occurred_at=occurred_at)
+def step(
+    principal: Principal = SYSTEM, occurred_at: str = T0, command_id: str | None = None
+) -> StepContext:
+    """A workflow step of one command (a fresh command id unless one is given)."""
+    return StepContext(principal=principal, occurred_at=occurred_at,
+                       command_id=command_id or f"wf-{next(_ids)}")
 
 
 def place(
@@ -129,8 +133,15 @@ def place(
     )
 
 
+def confirmed(pending: OrderState, ctx: CommandContext) -> OrderState:
+    """What the place workflow does once credit and stock are held."""
+    return order.confirm_placement(pending, step(ctx.principal, command_id=ctx.command_id)).state
+
+
 def placed_order(owner: str = "alice", order_id: str = "o-1") -> OrderState:
-    return place(person(owner, Role.CUSTOMER), order_id=order_id).state
+    """An order whose placement the workflow confirmed (credit and stock held)."""
+    ctx = cmd(person(owner, Role.CUSTOMER))
+    return confirmed(place(ctx.principal, order_id=order_id, ctx=ctx).state, ctx)
 
 
 def shipped_order(owner: str = "alice") -> OrderState:

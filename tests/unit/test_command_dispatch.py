@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from domain_builders import ADA, ALICE, FRED, MAX_TOTAL, T0, address, placed_order, sealed
+from domain_builders import (
+    ADA,
+    ALICE,
+    FRED,
+    MAX_TOTAL,
+    T0,
+    address,
+    confirmed,
+    placed_order,
+    sealed,
+)
 
 from contracts.commands import (
     AdjustStock,
@@ -17,6 +27,7 @@ from contracts.commands import (
 )
 from contracts.values import OrderLine
 from entities import errors
+from entities.context import CommandContext
 from entities.customer import CustomerState
 from entities.dispatch import (
     handle_customer_command,
@@ -30,6 +41,7 @@ from entities.order import OrderState, OrderStatus
 def test_an_order_lives_through_contract_commands() -> None:
     place = PlaceOrder("c-1", "o-1", "alice", "EUR", (OrderLine("S", 1, 5),), address())
     state = handle_order_command(OrderState(), place, ALICE, T0, max_total=MAX_TOTAL).state
+    state = confirmed(state, CommandContext(ALICE, "c-1", T0))
     change = ChangeAddress("c-2", "o-1", address(), expected_version=1)
     state = handle_order_command(state, change, ALICE, T0, max_total=MAX_TOTAL).state
     ship = ShipOrder("c-3", "o-1", "DHL", "T1", expected_version=2)

@@ -47,7 +47,7 @@ def stock(delta: int, command_id: str) -> tuple[str, dict[str, Any]]:
 def reserve(order_id: str, quantity: int) -> tuple[str, dict[str, Any]]:
     return ("reserve", {"orderId": order_id, "quantity": quantity,
                         "principal": SYSTEM.to_dict(),
-                        "occurredAt": AT})
+                        "occurredAt": AT, "commandId": f"place-{order_id}"})
 
 
 def test_batches_build_on_the_state_stored_before() -> None:

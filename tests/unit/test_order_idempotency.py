@@ -11,6 +11,7 @@ from domain_builders import (
     T0,
     address,
     cmd,
+    confirmed,
     place,
     placed_order,
     through_json,
@@ -33,7 +34,8 @@ def test_a_repeated_place_returns_its_first_result_and_changes_nothing() -> None
 def test_a_repeat_after_later_commands_still_returns_the_first_result() -> None:
     ctx = cmd(ALICE, command_id="place-1")
     first = place(ALICE, ctx=ctx)
-    shipped = order.ship(first.state, cmd(FRED), carrier="DHL", tracking_number="T1").state
+    placed = confirmed(first.state, ctx)
+    shipped = order.ship(placed, cmd(FRED), carrier="DHL", tracking_number="T1").state
     again = place(ALICE, ctx=ctx, state=through_json(shipped))
     assert again.result == first.result
     assert again.state == shipped
@@ -79,7 +81,8 @@ def test_versions_are_consecutive_and_start_at_one() -> None:
     state = OrderState()
     assert state.version == 0
     versions: list[int] = []
-    state = place(ALICE, state=state).state
+    ctx = cmd(ALICE)
+    state = confirmed(place(ALICE, state=state, ctx=ctx).state, ctx)
     versions.append(state.version)
     for _ in range(3):
         outcome = order.change_address(state, cmd(ALICE), shipping_address=address())

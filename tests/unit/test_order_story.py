@@ -7,6 +7,7 @@ import json
 import pytest
 from domain_builders import (
     ALICE,
+    BOB,
     FRED,
     MAX_TOTAL,
     SAM,
@@ -18,6 +19,7 @@ from domain_builders import (
     placed_order,
     sealed,
     shipped_order,
+    step,
     through_json,
 )
 
@@ -29,8 +31,12 @@ from entities.order import OrderState, OrderStatus
 
 
 def test_an_order_is_placed_shipped_and_delivered() -> None:
-    placed = place(ALICE, ctx=cmd(ALICE, occurred_at=at(0)))
-    state = through_json(placed.state)
+    ctx = cmd(ALICE, occurred_at=at(0))
+    placed = place(ALICE, ctx=ctx)
+    assert placed.state.status is OrderStatus.PENDING  # until its credit and stock are held
+    confirmed = order.confirm_placement(placed.state, step(ALICE, command_id=ctx.command_id))
+    assert confirmed.result.version == 1 and confirmed.result.events == ()
+    state = through_json(confirmed.state)
     assert state.status is OrderStatus.PLACED
     assert (state.order_id, state.customer_id, state.currency) == ("o-1", "alice", "EUR")
     assert state.total == 2 * 1500 + 999
@@ -51,6 +57,42 @@ def test_an_order_is_placed_shipped_and_delivered() -> None:
     assert state.delivered_at == "2024-05-01T10:09:00.000Z"
     assert delivered.result.version == 3
     assert [e.version for e in delivered.result.events] == [3]
+
+
+def test_a_pending_order_is_claimed_but_exists_for_nobody_else() -> None:
+    ctx = cmd(ALICE)
+    pending = place(ALICE, ctx=ctx).state
+    for someone in (BOB, SAM, ALICE):
+        with pytest.raises(errors.OrderAlreadyExists) as caught:
+            place(someone, customer_id=someone.user_id, state=pending)
+        assert caught.value.details == {}  # nothing about what the order holds
+    with pytest.raises(errors.OrderNotFound):
+        order.cancel(pending, cmd(ALICE), reason="mine")
+    with pytest.raises(errors.OrderNotFound):
+        order.ship(pending, cmd(FRED), carrier="DHL", tracking_number="1")
+    with pytest.raises(errors.InvalidTransition):
+        order.confirm_placement(pending, step(BOB))
+
+
+def test_an_abandoned_placement_leaves_the_id_as_if_never_used() -> None:
+    ctx = cmd(ALICE)
+    pending = place(ALICE, ctx=ctx).state
+    with pytest.raises(errors.InvalidTransition):
+        order.abandon_placement(pending, step(BOB))
+    freed = order.abandon_placement(pending, step(ALICE, command_id=ctx.command_id)).state
+    assert freed == OrderState()
+    assert place(BOB, state=freed).state.customer_id == "bob"
+
+
+def test_a_shipment_whose_stock_was_refused_is_taken_back() -> None:
+    ctx = cmd(FRED)
+    placed = placed_order()
+    shipped = order.ship(placed, ctx, carrier="DHL", tracking_number="T1").state
+    reverted = order.revert_shipment(shipped, step(FRED, command_id=ctx.command_id)).state
+    assert reverted.status is OrderStatus.PLACED and reverted.version == placed.version
+    assert (reverted.carrier, reverted.shipped_at) == (None, None)
+    again = order.ship(reverted, ctx, carrier="DHL", tracking_number="T1")
+    assert again.state.status is OrderStatus.SHIPPED  # the command may be sent again
 
 
 def test_a_customer_cancels_their_order_before_it_ships() -> None:

@@ -65,6 +65,13 @@ async def api_adjust_stock(req: func.HttpRequest, client: Client) -> func.HttpRe
                          "AdjustStock")
 
 
+@bp.route(route="products/{sku}", methods=["PUT"])
+@bp.durable_client_input(client_name="client")
+async def api_price_product(req: func.HttpRequest, client: Client) -> func.HttpResponse:
+    return await _handle(req, client, schemas.PRICE_PRODUCT, plans.price_product,
+                         "PriceProduct")
+
+
 @bp.route(route="orders", methods=["POST"])
 @bp.durable_client_input(client_name="client")
 async def api_place_order(req: func.HttpRequest, client: Client) -> func.HttpResponse:

@@ -44,9 +44,17 @@ def _paths() -> dict[str, Any]:
             params=["customerId"], roles="admin")["post"]},
         "/api/products/{sku}/stock": _command("Adjust stock", schemas.ADJUST_STOCK, "sku",
                                               params=["sku"], roles="fulfilment, admin"),
+        "/api/products/{sku}": {
+            "put": _command("Set a product's catalog entry (name, price)",
+                            schemas.PRICE_PRODUCT, "sku", params=["sku"],
+                            roles="fulfilment, admin")["post"],
+            **_query("A product: name, price, currency and available units (fulfilment, "
+                     "support and admin also see onHand and reserved)", "any signed-in caller",
+                     [_path("sku"), _q("minVersion", "integer")]),
+        },
         "/api/orders": {
             **_command("Place an order", schemas.PLACE_ORDER, "orderId", params=[],
-                       roles="customer (for self), support (for anyone)"),
+                       roles="customer (for self), support and admin (for anyone)"),
             **_query("Search orders", "support, admin", [_q("search")]),
         },
         "/api/orders/{orderId}/ship": _command("Ship", schemas.SHIP_ORDER, "orderId",

@@ -77,6 +77,16 @@ def adjust_stock(principal: Principal, body: dict[str, Any], route: dict[str, st
     )
 
 
+def price_product(principal: Principal, body: dict[str, Any], route: dict[str, str]
+                  ) -> Submission:
+    sku = check_route_id(route.get("sku", ""), SKU, "sku")
+    require_role(policy.can_price_product(principal))
+    return Submission(
+        "PriceProduct", names.PRICE_PRODUCT, {"sku": sku}, {"route": sku, "body": body},
+        lambda command_id: {"commandId": command_id, "sku": sku, **body},
+    )
+
+
 def place_order(principal: Principal, body: dict[str, Any], route: dict[str, str]) -> Submission:
     customer_id = body.get("customerId") or principal.user_id
     decision = policy.access(principal, customer_id, policy.can_place_order)

@@ -64,7 +64,9 @@ ADDRESS = obj({
 LINE = obj({
     "sku": text(64, pattern=SKU),
     "quantity": integer(1, 1000),
-    "unitPrice": integer(1, 10**12),
+    # The price the client showed its user; the catalog's price is used, and a differing one
+    # fails the command with PriceChanged.
+    "unitPrice": integer(1, 10**12, required=False),
 })
 
 REGISTER_CUSTOMER = {
@@ -77,6 +79,12 @@ SET_CREDIT_LIMIT = {"amount": integer(0, MAX_AMOUNT), "currency": text(3, patter
 ADJUST_STOCK = {
     "delta": integer(-1_000_000, 1_000_000),
     "reason": text(200, required=False),
+}
+PRICE_PRODUCT = {
+    "name": text(200),
+    "unitPrice": integer(1, MAX_AMOUNT),
+    "currency": text(3, pattern=CURRENCY),
+    "expectedVersion": EXPECTED_VERSION,
 }
 PLACE_ORDER = {
     "orderId": text(64, required=False, pattern=ID),

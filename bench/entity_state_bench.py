@@ -1,7 +1,7 @@
 """Inventory entity benchmark (not a test): what one reservation costs as a SKU's open orders grow.
 
-An Inventory entity keeps a reservation per open order of its SKU until the order ships or is
-cancelled, and Durable Functions loads and stores an entity's whole state on every batch. This
+An Inventory entity keeps counts, not a reservation per open order (it did before 2026-12), and
+Durable Functions loads and stores an entity's whole state on every batch. This
 runs the app's own `Inventory` entity function through the Durable SDK the way devhost does (a
 batch request in, the batch result out, JSON both ways), holding N open reservations, and
 reports the state's size and the time of one `reserve`: decoded afresh (the state came from
@@ -37,8 +37,9 @@ PRINCIPAL = {"userId": "fred", "roles": ["fulfilment"], "name": "Fred", "authTyp
 
 
 def reserve_input(order_id: str) -> dict[str, Any]:
-    return {"orderId": order_id, "quantity": 1, "principal": PRINCIPAL,
-            "occurredAt": "2026-12-04T10:00:00.000000Z"}
+    """The reserve step of the place command for ``order_id``."""
+    return {"orderId": order_id, "quantity": 1, "currency": "EUR", "principal": PRINCIPAL,
+            "occurredAt": "2026-12-04T10:00:00.000000Z", "commandId": f"cmd-{order_id}"}
 
 
 def _input(value: Any) -> str:
@@ -70,8 +71,13 @@ class Entity:
         return self.call(state, "reserve", reserve_input(order_id))
 
     def stocked(self, open_orders: int) -> str:
-        """A state with plenty of stock and `open_orders` reservations."""
+        """A catalog product with plenty of stock and `open_orders` reservations."""
         state = self.call(None, "command", {
+            "type": "PriceProduct",
+            "command": {"commandId": "cmd-price", "sku": SKU, "name": "Bench",
+                        "unitPrice": 100, "currency": "EUR"},
+            "principal": PRINCIPAL, "occurredAt": "2026-12-04T09:00:00.000000Z"})
+        state = self.call(state, "command", {
             "type": "AdjustStock",
             "command": {"commandId": "cmd-stock", "sku": SKU, "delta": 1_000_000},
             "principal": PRINCIPAL, "occurredAt": "2026-12-04T09:00:00.000000Z"})

@@ -106,6 +106,8 @@ class Client:
 def setup(host: DevhostClient, clients: int) -> None:
     fred, ada = Client(host, "fred", "fulfilment"), Client(host, "ada", "admin")
     for sku in SKUS:
+        fred.finish(fred.post(f"products/{sku}", {"name": sku, "unitPrice": 999,
+                                                  "currency": "EUR"}, method="PUT")[0])
         fred.finish(fred.post(f"products/{sku}/stock", {"delta": 1_000_000})[0])
     for i in range(clients):
         buyer = Client(host, f"buyer-{i}", "customer")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
-from contracts.values import OrderLine, ShippingAddress
+from contracts.values import LineRequest, ShippingAddress
 from contracts.wire import from_wire, to_wire
 
 
@@ -36,7 +36,7 @@ class PlaceOrder(Command):
     order_id: str
     customer_id: str
     currency: str
-    lines: tuple[OrderLine, ...]
+    lines: tuple[LineRequest, ...]
     shipping_address: ShippingAddress
     expected_version: int | None = None
 
@@ -114,6 +114,20 @@ class AdjustStock(Command):
     expected_version: int | None = None
 
 
+@dataclass(frozen=True)
+class PriceProduct(Command):
+    """Set a SKU's catalog entry: its name and its price per unit in minor units."""
+
+    COMMAND_TYPE: ClassVar[str] = "PriceProduct"
+
+    command_id: str
+    sku: str
+    name: str
+    unit_price: int
+    currency: str
+    expected_version: int | None = None
+
+
 COMMAND_TYPES: dict[str, type[Command]] = {
     cls.COMMAND_TYPE: cls
     for cls in (
@@ -125,5 +139,6 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         RegisterCustomer,
         SetCreditLimit,
         AdjustStock,
+        PriceProduct,
     )
 }

@@ -40,6 +40,7 @@ _PAYLOAD_CLASSES: tuple[type[EventPayload], ...] = (
     inventory_events.StockReleased,
     inventory_events.StockCommitted,
     inventory_events.StockCommitReverted,
+    inventory_events.ProductPriced,
 )
 EVENT_PAYLOADS: dict[str, type[EventPayload]] = {
     EVENT_TYPE_PREFIX + cls.EVENT_TYPE: cls for cls in _PAYLOAD_CLASSES

@@ -1,4 +1,9 @@
-"""Events of the Inventory aggregate, one per SKU (stream ``products``), contract version 1.0."""
+"""Events of the Inventory aggregate, one per SKU (stream ``products``), contract version 1.0.
+
+Every stock event carries the SKU's counts after it (``on_hand``, ``reserved``; ``None`` in
+events written before they were added), so a view takes the newest event's counts whatever
+order events arrive in. ``ProductPriced`` sets the catalog entry: name and price.
+"""
 
 from __future__ import annotations
 
@@ -16,15 +21,21 @@ class StockAdjusted(EventPayload):
     delta: int
     on_hand: int
     reason: str | None = None
+    reserved: int | None = None
 
 
 @dataclass(frozen=True)
 class StockReserved(EventPayload):
+    """Units held for an order, at the catalog price ``unit_price`` the order pays."""
+
     EVENT_TYPE: ClassVar[str] = "StockReserved"
     STREAM: ClassVar[str] = PRODUCTS_STREAM
 
     order_id: str
     quantity: int
+    on_hand: int | None = None
+    reserved: int | None = None
+    unit_price: int | None = None
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,8 @@ class StockReleased(EventPayload):
 
     order_id: str
     quantity: int
+    on_hand: int | None = None
+    reserved: int | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,7 @@ class StockCommitted(EventPayload):
     order_id: str
     quantity: int
     on_hand: int
+    reserved: int | None = None
 
 
 @dataclass(frozen=True)
@@ -59,3 +73,16 @@ class StockCommitReverted(EventPayload):
     order_id: str
     quantity: int
     on_hand: int
+    reserved: int | None = None
+
+
+@dataclass(frozen=True)
+class ProductPriced(EventPayload):
+    """The catalog entry of a SKU: its name and its price per unit in integer minor units."""
+
+    EVENT_TYPE: ClassVar[str] = "ProductPriced"
+    STREAM: ClassVar[str] = PRODUCTS_STREAM
+
+    name: str
+    unit_price: int
+    currency: str

@@ -37,17 +37,47 @@ class CommandResult:
 
 
 @dataclass(frozen=True)
+class RememberedEvent:
+    """An event of a remembered command, as little as rebuilds it: the rest (aggregate, version,
+    time, actor) is the command's own."""
+
+    type: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class AppliedCommand:
-    """A remembered command. Its result stays in wire form: state is loaded on every operation
-    and a repeat is rare, so the result is only decoded when a repeat asks for it."""
+    """A remembered command. State is loaded and stored on every operation and a repeat is
+    rare, so the result is kept compact and only rebuilt when a repeat asks for it."""
 
     command_id: str
     operation: str
     actor: str
-    result: dict[str, Any]
+    result: dict[str, Any] | None = None  # states stored before 2026-12 kept the whole result
     fingerprint: str = ""
     # A workflow's step rather than a client's command: the two are remembered separately.
     step: bool = False
+    aggregate_id: str = ""
+    version: int = 0  # the aggregate's version after the command
+    occurred_at: str = ""
+    events: tuple[RememberedEvent, ...] = ()
+
+    @classmethod
+    def of(cls, step: Step, result: CommandResult) -> AppliedCommand:
+        events = tuple(RememberedEvent(event.type, event.data) for event in result.events)
+        return cls(step.key, step.operation, step.principal.user_id, None, step.fingerprint,
+                   step.workflow, result.aggregate_id, result.version, step.occurred_at, events)
+
+    def first_result(self) -> CommandResult:
+        if self.result is not None:
+            return CommandResult.from_dict(self.result)
+        first = self.version - len(self.events) + 1
+        events = tuple(
+            Event(remembered.type, self.aggregate_id, first + index, self.occurred_at,
+                  self.actor, remembered.data)
+            for index, remembered in enumerate(self.events)
+        )
+        return CommandResult(self.command_id, self.aggregate_id, self.version, events)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +86,11 @@ class AggregateState:
 
     version: int = 0
     applied: tuple[AppliedCommand, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing happened to it, or all of it was undone: not worth storing."""
+        return not self.version and not self.applied
 
     def to_dict(self) -> dict[str, Any]:
         return dict(to_wire(self))
@@ -118,11 +153,19 @@ def execute(
         new_state = dataclasses.replace(evolve(new_state, payload, event), version=event.version)
         events.append(event)
     result = CommandResult(step.key, step.aggregate_id, new_state.version, tuple(events))
-    entry = AppliedCommand(
-        step.key, step.operation, step.principal.user_id, result.to_dict(), step.fingerprint,
-        step.workflow,
-    )
-    kept = _remember(new_state.applied, entry, step.memory)
+    kept = _remember(new_state.applied, AppliedCommand.of(step, result), step.memory)
+    return Outcome(dataclasses.replace(new_state, applied=kept), result)
+
+
+def record(state: S, step: Step, change: Callable[[], S]) -> Outcome[S]:
+    """Like ``execute`` for a change that emits no event (a claim): ``change`` checks the rules
+    and returns the new state; the step is remembered, so a repeat returns its first result."""
+    previous = _recall(state.applied, step)
+    if previous is not None:
+        return Outcome(state, previous)
+    new_state = change()
+    result = CommandResult(step.key, step.aggregate_id, new_state.version)
+    kept = _remember(new_state.applied, AppliedCommand.of(step, result), step.memory)
     return Outcome(dataclasses.replace(new_state, applied=kept), result)
 
 
@@ -148,7 +191,7 @@ def _recall(applied: Sequence[AppliedCommand], step: Step) -> CommandResult | No
             step.operation, step.fingerprint, step.principal.user_id)
         if not same:
             raise IdempotencyKeyReused()
-        return CommandResult.from_dict(entry.result)
+        return entry.first_result()
     return None
 
 

@@ -43,10 +43,10 @@ from entities.validation import (
 from security import policy
 
 MAX_NAME_LENGTH = 200
-REMEMBERED_COMMANDS = 128
+REMEMBERED_COMMANDS = 4  # clients' retries find their command at the API; this is a backstop
 # Credit steps (reserve, release, settle per order) repeat right after a crash or a rewind; each
 # remembered step holds its events, loaded and stored on every operation of the customer.
-REMEMBERED_STEPS = 32
+REMEMBERED_STEPS = 12
 
 
 @dataclass(frozen=True, kw_only=True)

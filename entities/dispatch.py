@@ -14,6 +14,7 @@ from contracts.commands import (
     Command,
     DeliverOrder,
     PlaceOrder,
+    PriceProduct,
     RegisterCustomer,
     SetCreditLimit,
     ShipOrder,
@@ -113,7 +114,12 @@ def handle_customer_command(
 def handle_inventory_command(
     state: inventory.InventoryState, command: Command, principal: Principal, occurred_at: str
 ) -> Outcome[inventory.InventoryState]:
-    if not isinstance(command, AdjustStock):
-        raise ValidationFailed(f"{type(command).__name__} is not a stock command", field="type")
     ctx = _context(command, principal, occurred_at)
-    return inventory.adjust(state, ctx, sku=command.sku, delta=command.delta, reason=command.reason)
+    match command:
+        case AdjustStock():
+            return inventory.adjust(state, ctx, sku=command.sku, delta=command.delta,
+                                    reason=command.reason)
+        case PriceProduct():
+            return inventory.price(state, ctx, sku=command.sku, name=command.name,
+                                   unit_price=command.unit_price, currency=command.currency)
+    raise ValidationFailed(f"{type(command).__name__} is not a product command", field="type")

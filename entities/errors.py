@@ -181,3 +181,15 @@ class CreditNotReserved(DomainError):
     """A release or settlement asked for more credit than the customer holds reserved."""
 
     default_message: ClassVar[str] = "The credit this order holds is not reserved any more."
+
+
+class ProductNotFound(DomainError):
+    """The SKU has no catalog price, so it cannot be ordered."""
+
+    default_message: ClassVar[str] = "This product is not in the catalog."
+
+
+class PriceChanged(DomainError):
+    """The price the client showed is not the catalog's; ``details`` carry the current one."""
+
+    default_message: ClassVar[str] = "The price of this product has changed."

@@ -1,4 +1,5 @@
-"""The Inventory aggregate, one per SKU: stock on hand and how much of it open orders hold.
+"""The Inventory aggregate, one per SKU: the catalog entry (name, price), stock on hand and how
+much of it open orders hold.
 
 Invariant: ``0 <= reserved <= on_hand`` at all times, so ``available = on_hand - reserved`` is
 never negative and every reservation can be committed. The SKU keeps counts, not a record per
@@ -7,6 +8,10 @@ quantity it moves. So the state, and the cost of every operation, stay the same 
 orders are open. Adjust is idempotent per command id; reserve, release, commit and revert per
 workflow command and operation, so a step only ever repeats, undoes or completes what its own
 command did.
+
+A reservation is made at the catalog price, which it returns (in ``StockReserved``): the price is
+the SKU's, never the client's. A client that names the price it showed gets ``PriceChanged`` when
+it differs, and a SKU without a price cannot be ordered (``ProductNotFound``).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any, Self
 
 from contracts.events import Event
 from contracts.inventory_events import (
+    ProductPriced,
     StockAdjusted,
     StockCommitReverted,
     StockCommitted,
@@ -35,21 +41,32 @@ from entities.aggregate import (
 )
 from entities.authorization import require
 from entities.context import CommandContext, StepContext
-from entities.validation import check_id, check_int, check_sku, check_text
+from entities.validation import (
+    MAX_AMOUNT,
+    check_currency,
+    check_id,
+    check_int,
+    check_sku,
+    check_text,
+)
 from security import policy
 
 MAX_ADJUSTMENT = 1_000_000
 MAX_RESERVATION = 1000  # an order line holds at most 1000 units
 MAX_REASON_LENGTH = 200
-REMEMBERED_COMMANDS = 128
+MAX_NAME_LENGTH = 200
+REMEMBERED_COMMANDS = 4  # clients' retries find their command at the API; this is a backstop
 # Workflow steps repeat right after a crash or a rewind, not hundreds of operations later; each
 # remembered step holds its events and a hot SKU loads and stores them on every reservation.
-REMEMBERED_STEPS = 32
+REMEMBERED_STEPS = 12
 
 
 @dataclass(frozen=True, kw_only=True)
 class InventoryState(AggregateState):
     sku: str = ""
+    name: str = ""
+    unit_price: int = 0  # 0: not in the catalog
+    currency: str = ""
     on_hand: int = 0
     reserved: int = 0
 
@@ -73,13 +90,13 @@ def _migrated(data: object) -> object:
     return old
 
 
-def _command_step(state: InventoryState, sku: str, ctx: CommandContext) -> Step:
+def _command_step(state: InventoryState, sku: str, ctx: CommandContext, operation: str) -> Step:
     check_sku(sku)
     check_aggregate_id(sku, state.sku, "sku")
     return Step(
         aggregate_id=sku,
         key=ctx.command_id,
-        operation="adjust",
+        operation=operation,
         principal=ctx.principal,
         occurred_at=ctx.occurred_at,
         memory=REMEMBERED_COMMANDS,
@@ -87,7 +104,7 @@ def _command_step(state: InventoryState, sku: str, ctx: CommandContext) -> Step:
 
 
 def _workflow_step(
-    state: InventoryState, sku: str, ctx: StepContext, operation: str, quantity: int
+    state: InventoryState, sku: str, ctx: StepContext, operation: str, fingerprint: object
 ) -> Step:
     check_sku(sku)
     check_aggregate_id(sku, state.sku, "sku")
@@ -99,7 +116,7 @@ def _workflow_step(
         occurred_at=ctx.occurred_at,
         workflow=True,
         memory=REMEMBERED_STEPS,
-        fingerprint=str(quantity),
+        fingerprint=str(fingerprint),
     )
 
 
@@ -121,26 +138,66 @@ def adjust(
             raise errors.InsufficientStock(
                 "Removing this much stock would leave reserved orders unfilled."
             )
-        return [StockAdjusted(delta, on_hand, reason)]
+        return [StockAdjusted(delta, on_hand, reason, state.reserved)]
 
-    return execute(state, _command_step(state, sku, ctx), decide, _evolve)
+    return execute(state, _command_step(state, sku, ctx, "adjust"), decide, _evolve)
+
+
+def price(
+    state: InventoryState, ctx: CommandContext, *, sku: str, name: str, unit_price: int,
+    currency: str,
+) -> Outcome[InventoryState]:
+    """Fulfilment or admin set the catalog entry; reservations already made keep their price."""
+
+    def decide() -> list[EventPayload]:
+        require(policy.can_price_product(ctx.principal))
+        check_expected_version(ctx.expected_version, state.version)
+        check_text(name, "name", MAX_NAME_LENGTH)
+        check_int(unit_price, "unitPrice", 1, MAX_AMOUNT)
+        check_currency(currency)
+        if state.currency and currency != state.currency and state.reserved:
+            raise errors.ValidationFailed(
+                "The currency cannot change while orders hold reserved stock.", field="currency"
+            )
+        return [ProductPriced(name, unit_price, currency)]
+
+    return execute(state, _command_step(state, sku, ctx, "price"), decide, _evolve)
 
 
 def reserve(
-    state: InventoryState, ctx: StepContext, *, sku: str, order_id: str, quantity: int
+    state: InventoryState,
+    ctx: StepContext,
+    *,
+    sku: str,
+    order_id: str,
+    quantity: int,
+    currency: str,
+    expected_unit_price: int | None = None,
 ) -> Outcome[InventoryState]:
-    """Hold ``quantity`` for an order; fails with ``InsufficientStock`` rather than oversell."""
+    """Hold ``quantity`` for an order at the catalog price; never oversells."""
 
     def decide() -> list[EventPayload]:
         check_id(order_id, "orderId")
         check_int(quantity, "quantity", 1, MAX_RESERVATION)
+        if not state.unit_price:
+            raise errors.ProductNotFound(f"{sku} is not in the catalog.", details={"sku": sku})
+        if currency != state.currency:
+            raise errors.ValidationFailed(
+                f"{sku} is priced in {state.currency}, not {currency}.", field="currency"
+            )
+        if expected_unit_price is not None and expected_unit_price != state.unit_price:
+            raise errors.PriceChanged(
+                f"The price of {sku} is now {state.unit_price} {state.currency}.",
+                details={"sku": sku, "unitPrice": state.unit_price, "currency": state.currency},
+            )
         if quantity > state.available:
             raise errors.InsufficientStock(
                 f"Not enough stock of {sku} for this order.", details={"sku": sku}
             )
-        return [StockReserved(order_id, quantity)]
+        return [StockReserved(order_id, quantity, state.on_hand, state.reserved + quantity,
+                              state.unit_price)]
 
-    step = _workflow_step(state, sku, ctx, "reserve", quantity)
+    step = _workflow_step(state, sku, ctx, "reserve", (quantity, expected_unit_price))
     return execute(state, step, decide, _evolve)
 
 
@@ -151,7 +208,7 @@ def release(
 
     def decide() -> list[EventPayload]:
         _check_held(state, sku, order_id, quantity)
-        return [StockReleased(order_id, quantity)]
+        return [StockReleased(order_id, quantity, state.on_hand, state.reserved - quantity)]
 
     step = _workflow_step(state, sku, ctx, "release", quantity)
     return execute(state, step, decide, _evolve)
@@ -164,7 +221,8 @@ def commit(
 
     def decide() -> list[EventPayload]:
         _check_held(state, sku, order_id, quantity)
-        return [StockCommitted(order_id, quantity, state.on_hand - quantity)]
+        return [StockCommitted(order_id, quantity, state.on_hand - quantity,
+                               state.reserved - quantity)]
 
     step = _workflow_step(state, sku, ctx, "commit", quantity)
     return execute(state, step, decide, _evolve)
@@ -179,7 +237,8 @@ def revert_commit(
     def decide() -> list[EventPayload]:
         check_id(order_id, "orderId")
         check_int(quantity, "quantity", 1, MAX_RESERVATION)
-        return [StockCommitReverted(order_id, quantity, state.on_hand + quantity)]
+        return [StockCommitReverted(order_id, quantity, state.on_hand + quantity,
+                                    state.reserved + quantity)]
 
     step = _workflow_step(state, sku, ctx, "revertCommit", quantity)
     return execute(state, step, decide, _evolve)
@@ -198,6 +257,9 @@ def _check_held(state: InventoryState, sku: str, order_id: str, quantity: int) -
 def _evolve(state: InventoryState, payload: EventPayload, event: Event) -> InventoryState:
     sku = event.aggregate_id
     match payload:
+        case ProductPriced():
+            return replace(state, sku=sku, name=payload.name, unit_price=payload.unit_price,
+                           currency=payload.currency)
         case StockAdjusted():
             return replace(state, sku=sku, on_hand=payload.on_hand)
         case StockReserved():

@@ -16,7 +16,7 @@ stock and credit did not reach.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -29,7 +29,7 @@ from contracts.order_events import (
     ShippingAddressChanged,
 )
 from contracts.payload import EventPayload
-from contracts.values import OrderLine, ShippingAddress
+from contracts.values import LineRequest, OrderLine, ShippingAddress
 from entities import errors
 from entities.aggregate import (
     AggregateState,
@@ -40,6 +40,7 @@ from entities.aggregate import (
     check_expected_version,
     execute,
     forget,
+    record,
 )
 from entities.authorization import require, require_owned
 from entities.context import CommandContext, StepContext
@@ -78,6 +79,7 @@ class OrderState(AggregateState):
     status: OrderStatus = OrderStatus.NEW
     currency: str = ""
     lines: tuple[OrderLine, ...] = ()
+    requested: tuple[LineRequest, ...] = ()  # while pending: the lines as the client asked
     total: int = 0
     shipping_address: ShippingAddress | None = None
     carrier: str | None = None
@@ -120,11 +122,13 @@ def place(
     order_id: str,
     customer_id: str,
     currency: str,
-    lines: Sequence[OrderLine],
+    lines: Sequence[LineRequest],
     shipping_address: ShippingAddress,
     max_total: int,
 ) -> Outcome[OrderState]:
-    def decide() -> list[EventPayload]:
+    """Claim the order id: the order is ``pending`` until ``confirm_placement`` prices it."""
+
+    def claim() -> OrderState:
         require(policy.can_place_order(ctx.principal, customer_id))
         check_id(order_id, "orderId")
         check_id(customer_id, "customerId")
@@ -133,16 +137,39 @@ def place(
             raise errors.OrderAlreadyExists()
         check_expected_version(ctx.expected_version, state.version)
         check_currency(currency)
-        checked_lines = check_lines(lines)
-        total = sum(line.amount for line in checked_lines)
-        if total > max_total:
-            raise errors.ValidationFailed(
-                f"The order total exceeds the maximum of {max_total}.", field="lines"
-            )
+        requested = check_requests(lines)
+        shown = shown_total(requested)
+        if shown is not None:  # refused before anything is reserved
+            check_total(shown, max_total)
         address = check_address(shipping_address)
-        return [OrderPlaced(customer_id, currency, checked_lines, total, address)]
+        return replace(state, order_id=order_id, customer_id=customer_id,
+                       status=OrderStatus.PENDING, currency=currency, requested=requested,
+                       shipping_address=address)
 
-    return execute(state, _step(state, ctx, "place", order_id), decide, _evolve)
+    return record(state, _step(state, ctx, "place", order_id), claim)
+
+
+def confirm_placement(
+    state: OrderState, ctx: StepContext, *, prices: Mapping[str, int], max_total: int
+) -> Outcome[OrderState]:
+    """Credit and stock are held at the catalog ``prices`` (per SKU): the pending order this
+    command placed is placed, at those prices (``OrderPlaced``)."""
+
+    def decide() -> list[EventPayload]:
+        if state.status is not OrderStatus.PENDING or not _applied(state, ctx.command_id,
+                                                                    "place"):
+            raise errors.InvalidTransition("This command did not place the order.")
+        priced = priced_lines(state.requested, prices, state.currency)
+        total = sum(line.amount for line in priced)
+        check_total(total, max_total)
+        assert state.shipping_address is not None
+        return [OrderPlaced(state.customer_id, state.currency, priced, total,
+                            state.shipping_address)]
+
+    step = Step(aggregate_id=state.order_id, key=ctx.key("confirmPlacement"),
+                operation="confirmPlacement", principal=ctx.principal,
+                occurred_at=ctx.occurred_at, workflow=True, memory=REMEMBERED_COMMANDS)
+    return execute(state, step, decide, _evolve)
 
 
 def ship(
@@ -202,17 +229,6 @@ def change_address(
     return execute(state, _step(state, ctx, "changeAddress"), decide, _evolve)
 
 
-def confirm_placement(state: OrderState, ctx: StepContext) -> Outcome[OrderState]:
-    """Credit and stock are held: the pending order this command placed is placed."""
-    placing = _applied(state, ctx.command_id, "place")
-    if placing is None:
-        raise errors.InvalidTransition("This command did not place the order.")
-    result = CommandResult.from_dict(placing.result)
-    if state.status is OrderStatus.PENDING:
-        state = replace(state, status=OrderStatus.PLACED)
-    return Outcome(state, replace(result, events=()))
-
-
 def abandon_placement(state: OrderState, ctx: StepContext) -> Outcome[OrderState]:
     """Credit or stock was refused: the id this command claimed is free again, as if never
     used. Abandoning twice is harmless; another command's order is never touched."""
@@ -244,7 +260,7 @@ def _revert(
     applied = _applied(state, ctx.command_id, operation)
     if applied is None:
         return Outcome(state, CommandResult(ctx.command_id, state.order_id, state.version))
-    made = CommandResult.from_dict(applied.result)
+    made = applied.first_result()
     if state.status is not status or made.version != state.version:
         raise errors.InvalidTransition("The order changed after this command.")
     reverted = replace(before, version=state.version - 1,
@@ -260,24 +276,56 @@ def _applied(state: OrderState, command_id: str, operation: str) -> AppliedComma
 # ---- rules -------------------------------------------------------------------------------------
 
 
-def check_lines(lines: Sequence[OrderLine]) -> tuple[OrderLine, ...]:
-    """1-100 lines, one per SKU, quantity 1-1000, unit price > 0 minor units."""
+def check_requests(lines: Sequence[LineRequest]) -> tuple[LineRequest, ...]:
+    """1-100 lines, one per SKU, quantity 1-1000; a shown unit price is > 0 minor units."""
     if not 1 <= len(lines) <= MAX_LINES:
         raise errors.ValidationFailed(f"An order has 1 to {MAX_LINES} lines.", field="lines")
     seen: set[str] = set()
     for index, line in enumerate(lines):
         where = f"lines[{index}]"
-        if not isinstance(line, OrderLine):
+        if not isinstance(line, LineRequest):
             raise errors.ValidationFailed(f"{where} is not an order line", field=where)
         check_sku(line.sku, f"{where}.sku")
         check_int(line.quantity, f"{where}.quantity", 1, MAX_QUANTITY)
-        check_int(line.unit_price, f"{where}.unitPrice", 1, MAX_UNIT_PRICE)
+        if line.unit_price is not None:
+            check_int(line.unit_price, f"{where}.unitPrice", 1, MAX_UNIT_PRICE)
         if line.sku in seen:
             raise errors.ValidationFailed(
                 f"{where}.sku repeats a SKU; put each SKU on one line", field=f"{where}.sku"
             )
         seen.add(line.sku)
     return tuple(lines)
+
+
+def shown_total(requested: Sequence[LineRequest]) -> int | None:
+    """The total at the prices the client showed, when it showed one for every line."""
+    if any(line.unit_price is None for line in requested):
+        return None
+    return sum(line.quantity * (line.unit_price or 0) for line in requested)
+
+
+def priced_lines(requested: Sequence[LineRequest], prices: Mapping[str, int], currency: str
+                 ) -> tuple[OrderLine, ...]:
+    """The lines at the catalog ``prices``; a price the client showed must be the catalog's."""
+    priced: list[OrderLine] = []
+    for line in requested:
+        price = prices.get(line.sku)
+        if not isinstance(price, int) or isinstance(price, bool) or price < 1:
+            raise errors.ProductNotFound(f"{line.sku} has no catalog price.",
+                                         details={"sku": line.sku})
+        if line.unit_price is not None and line.unit_price != price:
+            raise errors.PriceChanged(f"The price of {line.sku} is now {price} {currency}.",
+                                      details={"sku": line.sku, "unitPrice": price,
+                                               "currency": currency})
+        priced.append(OrderLine(line.sku, line.quantity, price))
+    return tuple(priced)
+
+
+def check_total(total: int, max_total: int) -> None:
+    if total > max_total:
+        raise errors.ValidationFailed(
+            f"The order total exceeds the maximum of {max_total}.", field="lines"
+        )
 
 
 def _check_exists(state: OrderState) -> None:
@@ -305,7 +353,8 @@ def _evolve(state: OrderState, payload: EventPayload, event: Event) -> OrderStat
                 state,
                 order_id=event.aggregate_id,
                 customer_id=payload.customer_id,
-                status=OrderStatus.PENDING,
+                status=OrderStatus.PLACED,
+                requested=(),
                 currency=payload.currency,
                 lines=payload.lines,
                 total=payload.total,

@@ -29,7 +29,7 @@ from entities.dispatch import (
 )
 from entities.errors import DomainError, ValidationFailed
 from entities.inventory import InventoryState
-from entities.order import OrderState
+from entities.order import OrderState, OrderStatus
 from security.principal import Principal, PrincipalError
 
 bp = df.Blueprint()
@@ -136,7 +136,7 @@ def _run(
 def _stay_absent_if_empty(context: df.DurableEntityContext, state: AggregateState) -> None:
     """An entity holding nothing (never created, refused, or freed again) is not stored: the
     SDK marks every entity that answered as existing, with a ``null`` state readers trip on."""
-    if not state.version:
+    if state.is_empty:
         context.destruct_on_exit()
 
 
@@ -150,14 +150,26 @@ def _order_command(state: OrderState, data: dict[str, Any], key: str) -> Outcome
     )
 
 
+def _confirm_placement(state: OrderState, data: dict[str, Any], key: str) -> Outcome[Any]:
+    prices = data.get("prices")
+    if not isinstance(prices, dict):
+        raise ValidationFailed("confirmPlacement takes the catalog prices by SKU", field="prices")
+    return order.confirm_placement(state, _step(data), prices=prices,
+                                   max_total=get_settings().max_order_total)
+
+
 def _order_summary(state: OrderState) -> dict[str, Any]:
+    """What the workflows need next: a pending order's requested lines (and the total at the
+    prices the client showed, if it showed every one), a placed order's priced lines."""
+    pending = state.status is OrderStatus.PENDING
+    lines = state.requested if pending else state.lines
     return {
         "orderId": state.order_id,
         "customerId": state.customer_id,
         "status": str(state.status),
-        "total": state.total,
+        "total": order.shown_total(state.requested) if pending else state.total,
         "currency": state.currency,
-        "lines": [{"sku": line.sku, "quantity": line.quantity} for line in state.lines],
+        "lines": [{"sku": line.sku, "quantity": line.quantity} for line in lines],
     }
 
 
@@ -165,7 +177,7 @@ def _order_summary(state: OrderState) -> dict[str, Any]:
 def order_entity(context: df.DurableEntityContext) -> None:
     operations: dict[str, Operation] = {
         "command": _order_command,
-        "confirmPlacement": lambda s, d, k: order.confirm_placement(s, _step(d)),
+        "confirmPlacement": _confirm_placement,
         "abandonPlacement": lambda s, d, k: order.abandon_placement(s, _step(d)),
         "revertShipment": lambda s, d, k: order.revert_shipment(s, _step(d)),
         "revertDelivery": lambda s, d, k: order.revert_delivery(s, _step(d)),
@@ -238,6 +250,9 @@ def _inventory_command(
 def _inventory_summary(state: InventoryState) -> dict[str, Any]:
     return {
         "sku": state.sku,
+        "name": state.name,
+        "unitPrice": state.unit_price,
+        "currency": state.currency,
         "onHand": state.on_hand,
         "reserved": state.reserved,
         "available": state.available,
@@ -249,7 +264,8 @@ def inventory_entity(context: df.DurableEntityContext) -> None:
     operations: dict[str, Operation] = {
         "command": _inventory_command,
         "reserve": lambda s, d, k: inventory.reserve(
-            s, _step(d), sku=k, order_id=d.get("orderId", ""), quantity=d.get("quantity", 0)
+            s, _step(d), sku=k, order_id=d.get("orderId", ""), quantity=d.get("quantity", 0),
+            currency=d.get("currency", ""), expected_unit_price=d.get("expectedUnitPrice"),
         ),
         "release": lambda s, d, k: inventory.release(
             s, _step(d), sku=k, order_id=d.get("orderId", ""), quantity=d.get("quantity", 0)

@@ -9,6 +9,7 @@ workflow), because a refusal here means the counts disagree with the order.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from orchestrators.steps import CUSTOMER, INVENTORY, Saga
@@ -17,7 +18,7 @@ CREDIT = "$credit"  # the credit step's name beside the SKUs'; no SKU has a "$"
 
 
 def stock_steps(saga: Saga, summary: dict[str, Any], operation: str,
-                skus: list[str] | None = None) -> list[tuple[str, Any]]:
+                skus: Collection[str] | None = None) -> list[tuple[str, Any]]:
     """One ``operation`` per line of the order (or per line of ``skus``), named by SKU."""
     return [
         (line["sku"], saga.call(INVENTORY, line["sku"], operation, saga.step_input(

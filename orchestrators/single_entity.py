@@ -1,5 +1,5 @@
 """Commands that touch one customer or one product: register a customer, set a credit limit,
-adjust stock. Each is one entity command plus publishing its events."""
+adjust stock, price a product. Each is one entity command plus publishing its events."""
 
 from __future__ import annotations
 
@@ -37,5 +37,12 @@ def set_credit_limit(context: df.DurableOrchestrationContext) -> Steps:
 @bp.orchestration_trigger(context_name="context", orchestration="adjust_stock")
 @counted
 def adjust_stock(context: df.DurableOrchestrationContext) -> Steps:
+    saga = Saga(context, context.get_input())
+    return (yield from _one_command(saga, INVENTORY, saga.command["sku"]))
+
+
+@bp.orchestration_trigger(context_name="context", orchestration="price_product")
+@counted
+def price_product(context: df.DurableOrchestrationContext) -> Steps:
     saga = Saga(context, context.get_input())
     return (yield from _one_command(saga, INVENTORY, saga.command["sku"]))

@@ -97,17 +97,16 @@ class Saga:
         return self.accept(response)
 
     def run_all(self, calls: list[tuple[str, Any]]) -> Steps:
-        """Run named steps at once. Returns the names of those that succeeded (their events are
-        kept) and the first refusal, or None when every step succeeded."""
+        """Run named steps at once. Returns the responses of those that succeeded, by name
+        (their events are kept), and the first refusal, or None when every step succeeded."""
         if not calls:
-            return [], None
+            return {}, None
         responses = yield self.context.task_all([task for _, task in calls])
-        done: list[str] = []
+        done: dict[str, dict[str, Any]] = {}
         refusal: DomainError | None = None
         for (name, _), response in zip(calls, responses, strict=True):
             try:
-                self.accept(response)
-                done.append(name)
+                done[name] = self.accept(response)
             except DomainError as error:
                 refusal = refusal or error
         return done, refusal
@@ -139,7 +138,7 @@ class Saga:
             "status": "failed",
             "type": self.envelope["type"],
             **self.envelope.get("subject", {}),
-            "error": {"code": error.code, "message": error.message},
+            "error": error.to_dict(),  # code, message, and details (e.g. PriceChanged's price)
         })
 
 

@@ -16,16 +16,17 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from contracts.events import EVENT_PAYLOADS, Event, from_event_grid
-from contracts.payload import CUSTOMERS_STREAM, ORDERS_STREAM
+from contracts.payload import CUSTOMERS_STREAM, ORDERS_STREAM, PRODUCTS_STREAM
 from observability.logs import get_logger
 from observability.projection import view_written
-from projections import fold
+from projections import fold, products
 from readmodels.query_cache import QueryCache
 from readmodels.views import (
     CUSTOMER_ORDERS,
     CUSTOMER_SUMMARY,
     MAX_PAGE,
     ORDER_DETAILS,
+    PRODUCTS,
     DocumentExists,
     ETagMismatch,
     ViewStore,
@@ -49,6 +50,10 @@ def customer_scope(customer_id: str) -> str:
     return f"customer:{customer_id}"
 
 
+def product_scope(sku: str) -> str:
+    return f"product:{sku}"
+
+
 class Projector:
     """Applies events to one set of views; ``generations`` pins them (the rebuild's catch-up)."""
 
@@ -70,6 +75,16 @@ class Projector:
             self._order_event(event)
         elif event.stream == CUSTOMERS_STREAM and event.type in PROFILE_EVENTS:
             self._customer_event(event)
+        elif event.stream == PRODUCTS_STREAM:
+            self._product_event(event)
+
+    # -- products stream ---------------------------------------------------------------------
+
+    def _product_event(self, event: Event) -> None:
+        sku = event.aggregate_id
+        self._update(PRODUCTS, sku, sku, lambda current: products.apply_product_event(current,
+                                                                                      event))
+        self._invalidate(product_scope(sku))
 
     # -- order stream ------------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ containers (the embedded adapter keeps the same shape):
 
 * ``order_details`` - one document per order, partitioned by ``/id``;
 * ``customer_orders`` - one compact row per order, partitioned by ``/customerId``;
-* ``customer_summary`` - one document per customer, partitioned by ``/customerId``.
+* ``customer_summary`` - one document per customer, partitioned by ``/customerId``;
+* ``products`` - one document per SKU (catalog entry and stock counts), partitioned by ``/id``.
 
 Writes are conditional (``create`` fails if the document exists, ``replace`` needs the ETag
 read with it) because Event Grid runs several folds at once: a lost race is a retry, never a
@@ -23,14 +24,17 @@ from typing import Any, Protocol
 ORDER_DETAILS = "order_details"
 CUSTOMER_ORDERS = "customer_orders"
 CUSTOMER_SUMMARY = "customer_summary"
-VIEWS: tuple[str, ...] = (ORDER_DETAILS, CUSTOMER_ORDERS, CUSTOMER_SUMMARY)
+PRODUCTS = "products"
+VIEWS: tuple[str, ...] = (ORDER_DETAILS, CUSTOMER_ORDERS, CUSTOMER_SUMMARY, PRODUCTS)
 PARTITION_KEYS: dict[str, str] = {
     ORDER_DETAILS: "id",
     CUSTOMER_ORDERS: "customerId",
     CUSTOMER_SUMMARY: "customerId",
+    PRODUCTS: "id",
 }
-# Document ids are our order and customer ids (docs/api.md): never '/', '\\', '?' or '#'.
-DOC_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Document ids are our order and customer ids and SKUs (docs/api.md): never '/', '\\', '?' or
+# '#'.
+DOC_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 # customer_orders rows sort newest first by this key: "<placedAt>|<orderId>".
 SORT_KEY = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\|[A-Za-z0-9_-]{1,64}")
 MAX_PAGE = 100

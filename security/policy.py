@@ -69,6 +69,10 @@ def can_adjust_stock(principal: Principal) -> bool:
     return principal.has_role(Role.FULFILMENT, Role.ADMIN)
 
 
+def can_price_product(principal: Principal) -> bool:
+    return principal.has_role(Role.FULFILMENT, Role.ADMIN)
+
+
 def can_register_customer(principal: Principal, customer_id: str) -> bool:
     return _is_staff(principal) or _is_owner(principal, customer_id)
 
@@ -80,6 +84,11 @@ def can_read_customer(principal: Principal, customer_id: str) -> bool:
 
 def can_set_credit_limit(principal: Principal) -> bool:
     return principal.has_role(Role.ADMIN)
+
+
+def can_see_stock_counts(principal: Principal) -> bool:
+    """A product's on-hand and reserved counts; everyone signed in sees what is available."""
+    return principal.has_role(Role.FULFILMENT, Role.SUPPORT, Role.ADMIN)
 
 
 def can_search_orders(principal: Principal) -> bool:

@@ -95,7 +95,17 @@ class OrdersApi:
                             {"amount": limit, "currency": "EUR"}, "ada", "admin")
             assert done["status"] == "succeeded", done
 
-    def stock(self, sku: str, delta: int) -> None:
+    def price(self, sku: str, unit_price: int) -> None:
+        """Put ``sku`` in the catalog at ``unit_price`` (EUR)."""
+        done = self.run("PUT", f"products/{sku}", {"name": f"Product {sku}",
+                                                   "unitPrice": unit_price, "currency": "EUR"},
+                        "fred", "fulfilment")
+        assert done["status"] == "succeeded", done
+
+    def stock(self, sku: str, delta: int, price: int | None = 100) -> None:
+        """``delta`` units of ``sku``, priced at ``price`` first (None: leave the catalog)."""
+        if price is not None:
+            self.price(sku, price)
         done = self.run("POST", f"products/{sku}/stock", {"delta": delta}, "fred", "fulfilment")
         assert done["status"] == "succeeded", done
 

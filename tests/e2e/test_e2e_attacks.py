@@ -44,7 +44,7 @@ def test_probes_with_anothers_order_id_all_get_one_answer(api: OrdersApi, uid: s
     api.customer(alice)
     api.customer(bob)
     api.stock(sku, 10)
-    api.stock(other, 10)
+    api.stock(other, 10, price=300)
     first, second = f"ord-1-{uid}", f"ord-2-{uid}"
     _place(api, alice, (sku, 2, 100), orderId=first)
     _place(api, alice, (other, 5, 300), orderId=second)

@@ -23,7 +23,7 @@ def test_insufficient_stock_releases_other_lines_and_credit(api: OrdersApi, uid:
 def test_credit_limit_exceeded_leaves_stock_alone(api: OrdersApi, uid: str) -> None:
     erin, sku = f"erin-{uid}", f"SKU-{uid}"
     api.customer(erin, limit=1000)
-    api.stock(sku, 5)
+    api.stock(sku, 5, price=600)
     failed = api.run("POST", "orders", order_body((sku, 2, 600)), erin, "customer")
     assert failed["status"] == "failed" and failed["error"]["code"] == "CreditLimitExceeded"
     assert api.inventory(sku) == {"onHand": 5, "reserved": 0}

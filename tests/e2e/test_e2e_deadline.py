@@ -15,7 +15,7 @@ from e2e_helpers import DEADLINE_SECONDS, OrdersApi, order_body
 def test_unshipped_order_is_cancelled_at_the_deadline(api: OrdersApi, uid: str) -> None:
     ivy, sku = f"ivy-{uid}", f"SKU-{uid}"
     api.customer(ivy)
-    api.stock(sku, 3)
+    api.stock(sku, 3, price=700)
     placed = api.run("POST", "orders", order_body((sku, 2, 700)), ivy, "customer")
     order_id = placed["orderId"]
     api.host.wait(f"deadline-{order_id}", until=("Running",), timeout=10)
@@ -66,7 +66,7 @@ def test_placement_starts_the_watch_and_shipment_ends_it(api: OrdersApi, uid: st
     shows the clock really passed its deadline."""
     una, sku = f"una-{uid}", f"SKU-{uid}"
     api.customer(una)
-    api.stock(sku, 5)
+    api.stock(sku, 5, price=900)
     shipped_order = api.run("POST", "orders", order_body((sku, 2, 900)), una, "customer")
     open_order = api.run("POST", "orders", order_body((sku, 1, 900)), una, "customer")
     order_id = shipped_order["orderId"]
@@ -96,7 +96,7 @@ def test_a_late_placement_event_starts_no_watch_for_a_closed_order(api: OrdersAp
     after its watch ended): no watch is started then, and an existing one is left alone."""
     yuri, sku = f"yuri-{uid}", f"SKU-{uid}"
     api.customer(yuri)
-    api.stock(sku, 2)
+    api.stock(sku, 2, price=300)
     closed = api.run("POST", "orders", order_body((sku, 1, 300)), yuri, "customer")["orderId"]
     _watch_started(api, closed)
     assert api.run("POST", f"orders/{closed}/cancel", {"reason": "no"}, yuri,
@@ -118,7 +118,7 @@ def test_a_late_placement_event_starts_no_watch_for_a_closed_order(api: OrdersAp
 def test_cancellation_ends_the_watch_early(api: OrdersApi, uid: str) -> None:
     vera, sku = f"vera-{uid}", f"SKU-{uid}"
     api.customer(vera)
-    api.stock(sku, 1)
+    api.stock(sku, 1, price=300)
     order_id = api.run("POST", "orders", order_body((sku, 1, 300)), vera, "customer")["orderId"]
     _watch_started(api, order_id)
     cancelled = api.run("POST", f"orders/{order_id}/cancel", {"reason": "not needed"},
@@ -132,7 +132,7 @@ def test_cancellation_ends_the_watch_early(api: OrdersApi, uid: str) -> None:
 def test_a_refused_order_gets_no_watch(api: OrdersApi, uid: str) -> None:
     walt, sku = f"walt-{uid}", f"SKU-{uid}"
     api.customer(walt)
-    api.stock(sku, 1)
+    api.stock(sku, 1, price=300)
     refused = api.run("POST", "orders", order_body((sku, 2, 300)), walt, "customer")
     assert refused["error"]["code"] == "InsufficientStock", refused
     api.host.wait_idle(kinds=("eventgrid",))  # the refusal's events have all been delivered
@@ -143,7 +143,7 @@ def test_a_missing_or_ended_watch_does_not_fail_the_command(api: OrdersApi, uid:
     """The hint is best effort: no watcher (purged) or one already ended (terminated) is fine."""
     xia, sku = f"xia-{uid}", f"SKU-{uid}"
     api.customer(xia)
-    api.stock(sku, 2)
+    api.stock(sku, 2, price=300)
     purged = api.run("POST", "orders", order_body((sku, 1, 300)), xia, "customer")["orderId"]
     ended = api.run("POST", "orders", order_body((sku, 1, 300)), xia, "customer")["orderId"]
     _watch_started(api, purged)

@@ -8,7 +8,7 @@ from e2e_helpers import OrdersApi, address, order_body
 def test_place_ship_deliver(api: OrdersApi, uid: str) -> None:
     alice, sku = f"alice-{uid}", f"SKU-{uid}"
     api.customer(alice)
-    api.stock(sku, 10)
+    api.stock(sku, 10, price=1500)
     placed = api.run("POST", "orders", order_body((sku, 3, 1500)), alice, "customer")
     assert placed["status"] == "succeeded", placed
     order_id = placed["orderId"]
@@ -39,7 +39,7 @@ def test_place_ship_deliver(api: OrdersApi, uid: str) -> None:
 def test_cancel_releases_stock_and_credit(api: OrdersApi, uid: str) -> None:
     bob, sku = f"bob-{uid}", f"SKU-{uid}"
     api.customer(bob)
-    api.stock(sku, 4)
+    api.stock(sku, 4, price=250)
     placed = api.run("POST", "orders", order_body((sku, 4, 250), orderId=f"o-{uid}"),
                      bob, "customer")
     assert placed["orderId"] == f"o-{uid}" and placed["status"] == "succeeded"

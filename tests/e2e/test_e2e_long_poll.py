@@ -27,7 +27,7 @@ def _running_command(api: OrdersApi, sub: str) -> str:
 def test_one_request_returns_the_outcome(api: OrdersApi, uid: str) -> None:
     alice, sku = f"alice-{uid}", f"SKU-{uid}"
     api.customer(alice)
-    api.stock(sku, 5)
+    api.stock(sku, 5, price=700)
     accepted = api.send("POST", "orders", order_body((sku, 1, 700)), alice, "customer")
     assert accepted.status_code == 202, accepted.text
     answer = api.status(accepted.json()["commandId"], alice, "customer", prefer="wait=10")

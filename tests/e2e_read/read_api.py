@@ -78,7 +78,13 @@ class ReadApi:
             body["phone"] = phone
         self.run("POST", "customers", body, customer_id)
 
-    def stock(self, sku: str, delta: int = 100) -> None:
+    def price(self, sku: str, price: int) -> None:
+        self.run("PUT", f"products/{sku}", {"name": sku, "unitPrice": price, "currency": "EUR"},
+                 "fred", "fulfilment")
+
+    def stock(self, sku: str, delta: int = 100, price: int = 1000) -> None:
+        """Put ``sku`` in the catalog at ``price`` (order_body's default) with ``delta`` units."""
+        self.price(sku, price)
         self.run("POST", f"products/{sku}/stock", {"delta": delta}, "fred", "fulfilment")
 
     def place(self, customer_id: str, sku: str, **extra: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from read_api import ReadApi
 def test_queries_follow_an_order_through_its_life(api: ReadApi, uid: str) -> None:
     ada, sku = f"ada-{uid}", f"SKU-{uid}"
     api.customer(ada, phone="+49 30 1234")
-    api.stock(sku)
+    api.stock(sku, price=1500)
     placed = api.place(ada, sku, quantity=2, price=1500)
     order_id = placed["orderId"]
     got = api.get(f"orders/{order_id}?minVersion={placed['version']}", ada)
@@ -32,6 +32,7 @@ def test_queries_follow_an_order_through_its_life(api: ReadApi, uid: str) -> Non
         "shipped", "DHL", f"TRK-{uid}")
     assert after["shippedAt"] >= after["placedAt"]
 
+    api.price(sku, 500)  # a later order pays the price of its day
     second = api.place(ada, sku, price=500)
     api.run("POST", f"orders/{second['orderId']}/cancel", {"reason": "too slow"}, ada)
     cancelled = api.get(f"orders/{second['orderId']}?minVersion=2", ada).json()

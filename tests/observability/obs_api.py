@@ -88,7 +88,13 @@ class ObsApi:
     def setup(self, customer: str, sku: str) -> None:
         self.run("POST", "customers", {"name": customer.title(),
                                        "email": f"{customer}@example.com"}, customer)
-        self.run("POST", f"products/{sku}/stock", {"delta": 100}, "fred", "fulfilment")
+        self.product(sku, 100)
+
+    def product(self, sku: str, units: int) -> None:
+        """``sku`` in the catalog at order_body's price, with ``units`` on the shelf."""
+        self.run("PUT", f"products/{sku}", {"name": sku, "unitPrice": 500, "currency": "EUR"},
+                 "fred", "fulfilment")
+        self.run("POST", f"products/{sku}/stock", {"delta": units}, "fred", "fulfilment")
 
     def until(self, what: str, produce: Callable[[], Any], timeout: float = 20) -> Any:
         """Poll ``produce`` until it returns something truthy; fails naming ``what``."""

@@ -153,7 +153,7 @@ def test_no_sensitive_value_appears_in_any_log_line(obs: ObsApi, uid: str) -> No
                "postalCode": secrets["postalCode"], "country": "DE"}
     obs.run("POST", "customers", {"name": "Lena", "email": secrets["email"],
                                   "phone": secrets["phone"]}, customer)
-    obs.run("POST", f"products/{sku}/stock", {"delta": 3}, "fred", "fulfilment")
+    obs.product(sku, 3)
     order_id = obs.run("POST", "orders", order_body(sku, address), customer)["orderId"]
     obs.run("POST", f"orders/{order_id}/address", {"shippingAddress": address}, customer)
     bad = obs.send("POST", "orders", {**order_body(sku, {**address, "country": "Nowhere"})},

@@ -6,11 +6,11 @@ import itertools
 import json
 from typing import Any, TypeVar
 
-from contracts.values import OrderLine, ShippingAddress
+from contracts.values import LineRequest, ShippingAddress
 from entities import order
 from entities.aggregate import AggregateState, Outcome
 from entities.context import CommandContext, StepContext
-from entities.order import OrderState
+from entities.order import OrderState, OrderStatus
 from security.crypto import FieldCipher, field_aad
 from security.keys import KeyNotFound, new_key
 from security.principal import FULFILMENT_DEADLINE_PRINCIPAL, Principal, Role
@@ -83,8 +83,9 @@ def address(order_id: str = "o-1", country: str = "DE") -> ShippingAddress:
     )
 
 
-def line(sku: str = "SKU-1", quantity: int = 1, unit_price: int = 1000) -> OrderLine:
-    return OrderLine(sku=sku, quantity=quantity, unit_price=unit_price)
+def line(sku: str = "SKU-1", quantity: int = 1, unit_price: int | None = 1000) -> LineRequest:
+    """A line as a client sends it, showing ``unit_price`` (None: shows no price)."""
+    return LineRequest(sku=sku, quantity=quantity, unit_price=unit_price)
 
 
 def cmd(
@@ -110,15 +111,16 @@ def step(
                        command_id=command_id or f"wf-{next(_ids)}")
 
 
-def place(
+def claim(
     principal: Principal = ALICE,
     *,
     customer_id: str | None = None,
     order_id: str = "o-1",
     state: OrderState | None = None,
-    lines: tuple[OrderLine, ...] | None = None,
+    lines: tuple[LineRequest, ...] | None = None,
     **kwargs: Any,
 ) -> Outcome[OrderState]:
+    """The place command on the Order entity: it claims the id (``pending``)."""
     return order.place(
         state or OrderState(),
         kwargs.pop("ctx", None) or cmd(principal),
@@ -133,15 +135,31 @@ def place(
     )
 
 
+def place(principal: Principal = ALICE, **kwargs: Any) -> Outcome[OrderState]:
+    """A placement as the workflow runs it: claim the id, then confirm at the prices the lines
+    showed (as the catalog would answer). A repeat of an earlier place answers the claim's."""
+    ctx = kwargs.pop("ctx", None) or cmd(principal)
+    claimed = claim(principal, ctx=ctx, **kwargs)
+    if claimed.state.status is not OrderStatus.PENDING:
+        return claimed
+    shown = {line.sku: line.unit_price or 1 for line in claimed.state.requested}
+    confirm = StepContext(principal=ctx.principal, occurred_at=ctx.occurred_at,
+                          command_id=ctx.command_id)
+    return order.confirm_placement(claimed.state, confirm, prices=shown,
+                                   max_total=kwargs.get("max_total", MAX_TOTAL))
+
+
 def confirmed(pending: OrderState, ctx: CommandContext) -> OrderState:
-    """What the place workflow does once credit and stock are held."""
-    return order.confirm_placement(pending, step(ctx.principal, command_id=ctx.command_id)).state
+    """What the place workflow does once credit and stock are held: confirm at the catalog
+    prices (here, the prices the lines showed)."""
+    shown = {line.sku: line.unit_price or 1 for line in pending.requested}
+    return order.confirm_placement(pending, step(ctx.principal, command_id=ctx.command_id),
+                                   prices=shown, max_total=MAX_TOTAL).state
 
 
 def placed_order(owner: str = "alice", order_id: str = "o-1") -> OrderState:
     """An order whose placement the workflow confirmed (credit and stock held)."""
-    ctx = cmd(person(owner, Role.CUSTOMER))
-    return confirmed(place(ctx.principal, order_id=order_id, ctx=ctx).state, ctx)
+    return place(person(owner, Role.CUSTOMER), order_id=order_id).state
 
 
 def shipped_order(owner: str = "alice") -> OrderState:

@@ -25,7 +25,7 @@ from contracts.commands import (
     SetCreditLimit,
     ShipOrder,
 )
-from contracts.values import OrderLine
+from contracts.values import LineRequest
 from entities import errors
 from entities.context import CommandContext
 from entities.customer import CustomerState
@@ -39,7 +39,7 @@ from entities.order import OrderState, OrderStatus
 
 
 def test_an_order_lives_through_contract_commands() -> None:
-    place = PlaceOrder("c-1", "o-1", "alice", "EUR", (OrderLine("S", 1, 5),), address())
+    place = PlaceOrder("c-1", "o-1", "alice", "EUR", (LineRequest("S", 1, 5),), address())
     state = handle_order_command(OrderState(), place, ALICE, T0, max_total=MAX_TOTAL).state
     state = confirmed(state, CommandContext(ALICE, "c-1", T0))
     change = ChangeAddress("c-2", "o-1", address(), expected_version=1)

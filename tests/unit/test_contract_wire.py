@@ -19,7 +19,7 @@ from contracts.events import (
 )
 from contracts.inventory_events import StockAdjusted
 from contracts.order_events import OrderCancelled, OrderPlaced
-from contracts.values import OrderLine, ShippingAddress
+from contracts.values import LineRequest, OrderLine, ShippingAddress
 from contracts.wire import WireFormatError, camel, format_timestamp, normalize_timestamp
 
 ADDRESS = ShippingAddress("enc-n", "enc-s", "enc-c", "enc-p", "DE")
@@ -50,7 +50,7 @@ def test_names_become_camel_case() -> None:
 
 def test_a_command_is_read_from_camel_case_json() -> None:
     command = PlaceOrder.from_dict(PLACE_JSON)
-    assert command.lines == (OrderLine("SKU-1", 2, 150),)
+    assert command.lines == (LineRequest("SKU-1", 2, 150),)
     assert command.shipping_address == ADDRESS
     assert command.expected_version is None
     assert PlaceOrder.from_dict(json.loads(json.dumps(command.to_dict()))) == command
@@ -114,6 +114,7 @@ def test_every_command_type_is_registered() -> None:
         "RegisterCustomer",
         "SetCreditLimit",
         "AdjustStock",
+        "PriceProduct",
     }
     assert (
         RegisterCustomer.from_dict(
@@ -187,7 +188,7 @@ def test_other_streams_have_their_own_subjects_and_ids() -> None:
 def test_every_payload_type_is_registered_under_the_orders_prefix() -> None:
     assert all(name.startswith("Orders.") for name in EVENT_PAYLOADS)
     assert EVENT_PAYLOADS["Orders.OrderCancelled"] is OrderCancelled
-    assert len(EVENT_PAYLOADS) == 15
+    assert len(EVENT_PAYLOADS) == 16
 
 
 def test_unknown_or_incompatible_events_are_refused() -> None:

@@ -44,14 +44,20 @@ def stock(delta: int, command_id: str) -> tuple[str, dict[str, Any]]:
                         "command": {"commandId": command_id, "sku": "SKU-1", "delta": delta}})
 
 
+def price() -> tuple[str, dict[str, Any]]:
+    return ("command", {"type": "PriceProduct", "principal": FRED.to_dict(), "occurredAt": AT,
+                        "command": {"commandId": "p-1", "sku": "SKU-1", "name": "A book",
+                                    "unitPrice": 100, "currency": "EUR"}})
+
+
 def reserve(order_id: str, quantity: int) -> tuple[str, dict[str, Any]]:
-    return ("reserve", {"orderId": order_id, "quantity": quantity,
+    return ("reserve", {"orderId": order_id, "quantity": quantity, "currency": "EUR",
                         "principal": SYSTEM.to_dict(),
                         "occurredAt": AT, "commandId": f"place-{order_id}"})
 
 
 def test_batches_build_on_the_state_stored_before() -> None:
-    state, _ = run_batch("SKU-1", None, stock(5, "c-1"))
+    state, _ = run_batch("SKU-1", None, price(), stock(5, "c-1"))
     state, results = run_batch("SKU-1", state, reserve("o-1", 2), reserve("o-2", 2))
     assert [r["summary"]["available"] for r in results] == [3, 1]
     state, results = run_batch("SKU-1", state, reserve("o-3", 2))
@@ -59,7 +65,7 @@ def test_batches_build_on_the_state_stored_before() -> None:
 
 
 def test_state_changed_elsewhere_is_read_not_the_remembered_one() -> None:
-    state, _ = run_batch("SKU-1", None, stock(5, "c-1"))
+    state, _ = run_batch("SKU-1", None, price(), stock(5, "c-1"))
     elsewhere = json.loads(state or "{}")
     elsewhere["onHand"] = 1  # stored by another process since this one last saw it
     _, results = run_batch("SKU-1", json.dumps(elsewhere), reserve("o-1", 2))
@@ -68,7 +74,7 @@ def test_state_changed_elsewhere_is_read_not_the_remembered_one() -> None:
 
 def test_a_remembered_state_is_reused_only_for_its_own_json(
         fresh_cache: triggers.DecodedStates) -> None:
-    state, _ = run_batch("SKU-1", None, stock(5, "c-1"))
+    state, _ = run_batch("SKU-1", None, price(), stock(5, "c-1"))
     stored = json.loads(state or "{}")
     remembered = fresh_cache.load(InventoryState, "SKU-1", stored)
     assert fresh_cache.load(InventoryState, "SKU-1", json.loads(state or "{}")) is remembered

@@ -15,6 +15,7 @@ from domain_builders import (
     at,
     cmd,
     line,
+    claim,
     place,
     placed_order,
     sealed,
@@ -32,11 +33,13 @@ from entities.order import OrderState, OrderStatus
 
 def test_an_order_is_placed_shipped_and_delivered() -> None:
     ctx = cmd(ALICE, occurred_at=at(0))
-    placed = place(ALICE, ctx=ctx)
-    assert placed.state.status is OrderStatus.PENDING  # until its credit and stock are held
-    confirmed = order.confirm_placement(placed.state, step(ALICE, command_id=ctx.command_id))
-    assert confirmed.result.version == 1 and confirmed.result.events == ()
-    state = through_json(confirmed.state)
+    claimed = claim(ALICE, ctx=ctx)
+    assert claimed.state.status is OrderStatus.PENDING  # until its credit and stock are held
+    assert claimed.result.events == ()
+    placed = order.confirm_placement(
+        claimed.state, step(ALICE, command_id=ctx.command_id, occurred_at=at(0)),
+        prices={"SKU-1": 1500, "SKU-2": 999}, max_total=MAX_TOTAL)
+    state = through_json(placed.state)
     assert state.status is OrderStatus.PLACED
     assert (state.order_id, state.customer_id, state.currency) == ("o-1", "alice", "EUR")
     assert state.total == 2 * 1500 + 999
@@ -60,28 +63,45 @@ def test_an_order_is_placed_shipped_and_delivered() -> None:
 
 
 def test_a_pending_order_is_claimed_but_exists_for_nobody_else() -> None:
-    ctx = cmd(ALICE)
-    pending = place(ALICE, ctx=ctx).state
+    pending = claim(ALICE).state
     for someone in (BOB, SAM, ALICE):
         with pytest.raises(errors.OrderAlreadyExists) as caught:
-            place(someone, customer_id=someone.user_id, state=pending)
+            claim(someone, customer_id=someone.user_id, state=pending)
         assert caught.value.details == {}  # nothing about what the order holds
     with pytest.raises(errors.OrderNotFound):
         order.cancel(pending, cmd(ALICE), reason="mine")
     with pytest.raises(errors.OrderNotFound):
         order.ship(pending, cmd(FRED), carrier="DHL", tracking_number="1")
     with pytest.raises(errors.InvalidTransition):
-        order.confirm_placement(pending, step(BOB))
+        order.confirm_placement(pending, step(BOB), prices={"SKU-1": 1, "SKU-2": 1},
+                                max_total=MAX_TOTAL)
 
 
 def test_an_abandoned_placement_leaves_the_id_as_if_never_used() -> None:
     ctx = cmd(ALICE)
-    pending = place(ALICE, ctx=ctx).state
+    pending = claim(ALICE, ctx=ctx).state
     with pytest.raises(errors.InvalidTransition):
         order.abandon_placement(pending, step(BOB))
     freed = order.abandon_placement(pending, step(ALICE, command_id=ctx.command_id)).state
-    assert freed == OrderState()
+    assert freed == OrderState() and freed.is_empty
     assert place(BOB, state=freed).state.customer_id == "bob"
+
+
+def test_the_catalog_prices_the_order_and_a_shown_price_must_match() -> None:
+    ctx = cmd(ALICE)
+    pending = claim(ALICE, ctx=ctx, lines=(line("SKU-1", 2, None), line("SKU-2", 1, 999))).state
+    confirm = step(ALICE, command_id=ctx.command_id)
+    with pytest.raises(errors.PriceChanged) as caught:
+        order.confirm_placement(pending, confirm, prices={"SKU-1": 1500, "SKU-2": 1000},
+                                max_total=MAX_TOTAL)
+    assert caught.value.details == {"sku": "SKU-2", "unitPrice": 1000, "currency": "EUR"}
+    with pytest.raises(errors.ProductNotFound):
+        order.confirm_placement(pending, confirm, prices={"SKU-2": 999}, max_total=MAX_TOTAL)
+    placed = order.confirm_placement(pending, confirm, prices={"SKU-1": 1500, "SKU-2": 999},
+                                     max_total=MAX_TOTAL)
+    assert placed.state.total == 2 * 1500 + 999
+    assert placed.result.events[0].data["lines"][0] == {"sku": "SKU-1", "quantity": 2,
+                                                        "unitPrice": 1500}
 
 
 def test_a_shipment_whose_stock_was_refused_is_taken_back() -> None:

@@ -8,7 +8,7 @@ event payloads or raise a ``DomainError``) and ``evolve`` (apply one event to th
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Self, TypeVar
 
@@ -107,6 +107,16 @@ class AggregateState:
 
 
 S = TypeVar("S", bound=AggregateState)
+
+
+def summed_records(data: object, records: str, amount: str, into: str) -> object:
+    """A state stored with one record per open order (``records``: ``[{..., amount}]``, as
+    before 2026-12) as the sum of their ``amount`` in ``into``; the records are dropped."""
+    if not isinstance(data, Mapping) or records not in data:
+        return data
+    old: dict[str, Any] = dict(data)
+    old[into] = sum(int(record.get(amount, 0)) for record in old.pop(records) or [])
+    return old
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,8 @@ workflow command and operation: a step only repeats or undoes what its own comma
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Self
+from typing import Self
 
 from contracts.customer_events import (
     CreditLimitChanged,
@@ -29,6 +28,7 @@ from entities.aggregate import (
     Step,
     check_expected_version,
     execute,
+    summed_records,
 )
 from entities.authorization import require
 from entities.context import CommandContext, StepContext
@@ -71,18 +71,8 @@ class CustomerState(AggregateState):
 
     @classmethod
     def from_dict(cls, data: object) -> Self:
-        return super().from_dict(_migrated(data))
+        return super().from_dict(summed_records(data, "reservations", "amount", "openBalance"))
 
-
-def _migrated(data: object) -> object:
-    """A state stored before balances (a list of ``reservations``, one per open order) loads as
-    the sum of that list; the list is dropped."""
-    if not isinstance(data, Mapping) or "reservations" not in data:
-        return data
-    old: dict[str, Any] = dict(data)
-    records = old.pop("reservations") or []
-    old["openBalance"] = sum(int(record.get("amount", 0)) for record in records)
-    return old
 
 
 def _command_step(ctx: CommandContext, operation: str, cid: str) -> Step:

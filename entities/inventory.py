@@ -16,9 +16,8 @@ it differs, and a SKU without a price cannot be ordered (``ProductNotFound``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Self
+from typing import Self
 
 from contracts.events import Event
 from contracts.inventory_events import (
@@ -38,6 +37,7 @@ from entities.aggregate import (
     check_aggregate_id,
     check_expected_version,
     execute,
+    summed_records,
 )
 from entities.authorization import require
 from entities.context import CommandContext, StepContext
@@ -76,18 +76,8 @@ class InventoryState(AggregateState):
 
     @classmethod
     def from_dict(cls, data: object) -> Self:
-        return super().from_dict(_migrated(data))
+        return super().from_dict(summed_records(data, "reservations", "quantity", "reserved"))
 
-
-def _migrated(data: object) -> object:
-    """A state stored before counts (a list of ``reservations``, one per open order) loads as
-    the sum of that list; the list is dropped."""
-    if not isinstance(data, Mapping) or "reservations" not in data:
-        return data
-    old: dict[str, Any] = dict(data)
-    records = old.pop("reservations") or []
-    old["reserved"] = sum(int(record.get("quantity", 0)) for record in records)
-    return old
 
 
 def _command_step(state: InventoryState, sku: str, ctx: CommandContext, operation: str) -> Step:

@@ -1,5 +1,6 @@
 # Two commands: `make run` serves the app on devhost, `make test` runs the whole suite.
-# Both set up everything they need from a clean checkout.
+# Both set up everything they need from a clean checkout. devhost (devhost/) is a package of its
+# own, installed into .venv (editable) from requirements-dev.txt like any other dependency.
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,9 +11,9 @@ NPM_STAMP := tools/node_modules/.installed
 STRICT := entities security contracts readmodels observability projections/fold.py \
 	projections/projector.py projections/rebuild.py
 
-.PHONY: run test lint typecheck bench infra-check clean
+.PHONY: run test test-devhost test-app lint typecheck bench infra-check clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt devhost/pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
@@ -32,13 +33,21 @@ local.settings.json: local.settings.example.json
 	test -f $@ || cp $< $@
 
 run: $(STAMP) local.settings.json
-	$(BIN)/python -m devhost start --app . --port 7071
+	$(BIN)/devhost start --app . --port 7071
 
+# devhost's own suite runs from its folder, with its own configuration, as it would alone.
 test: $(STAMP) $(CHECKOV_STAMP) $(NPM_STAMP)
 	bash tools/install-browser.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict $(STRICT)
-	$(BIN)/mypy devhost
+	cd devhost && ../$(BIN)/mypy
+	cd devhost && ../$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q
+
+test-devhost: $(STAMP)
+	cd devhost && ../$(BIN)/python -m pytest -q
+
+test-app: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -58,4 +67,5 @@ bench: $(STAMP)
 	$(BIN)/python bench/plots.py
 
 clean:
-	rm -rf $(VENV) .venv-checkov .devhost .pytest_cache .mypy_cache .ruff_cache tools/node_modules
+	rm -rf $(VENV) .venv-checkov .devhost .pytest_cache .mypy_cache .ruff_cache tools/node_modules \
+		devhost/.pytest_cache devhost/.mypy_cache

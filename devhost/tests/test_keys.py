@@ -232,7 +232,7 @@ class TestNoKeyInTheLog:
             assert secret not in output
         # Where the key was, the start-up listing says how to get it.
         assert "/runtime/webhooks/durabletask/monitor?code=<system key>" in output
-        assert f"python -m devhost keys --data {host.data_dir}" in output
+        assert f"devhost keys --data {host.data_dir}" in output
 
     def test_the_log_format_masks_keys_in_messages_and_tracebacks(self, keys: HostKeys) -> None:
         formatter = MaskingFormatter("%(levelname)s %(message)s")

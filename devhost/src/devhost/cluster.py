@@ -187,11 +187,8 @@ class Children:
         args = [*self.command(index), "--lifeline-fd", str(self._lifeline_r)]
         if ready_fd is not None:
             args += ["--ready-fd", str(ready_fd)]
-        # The app's import may have changed the directory: find devhost where this one is.
-        home = str(Path(__file__).resolve().parent.parent)
-        path = os.pathsep.join(p for p in (home, os.environ.get("PYTHONPATH")) if p)
-        self.procs[index] = subprocess.Popen(args, pass_fds=fds,
-                                             env={**os.environ, "PYTHONPATH": path})
+        # devhost is installed in this interpreter, so its workers find it wherever they start.
+        self.procs[index] = subprocess.Popen(args, pass_fds=fds)
 
     async def watch(self) -> None:
         """Restart a worker that died, as the Functions host restarts a crashed worker."""

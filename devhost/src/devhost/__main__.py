@@ -15,7 +15,7 @@ from devhost.keys import load_or_create_keys
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m devhost",
+    p = argparse.ArgumentParser(prog="devhost",
                                 description="Run an Azure Functions Python v2 app locally.")
     sub = p.add_subparsers(dest="command", required=True)
 

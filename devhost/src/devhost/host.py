@@ -275,7 +275,7 @@ def _announce(server: Server, data: Path, workers: int, subscriptions: Subscript
     lines.append(f"  management API: {server.durable_base}/instances?code=<system key>")
     if server.monitor is not None:
         lines.append(f"  monitor: {server.durable_base}/monitor?code=<system key>")
-    lines.append(f"  keys: python -m devhost keys --data {shlex.quote(str(data))} "
+    lines.append(f"  keys: devhost keys --data {shlex.quote(str(data))} "
                  f"(system key: systemKeys.{SYSTEM_KEY})")
     print("\n".join(lines), flush=True)
     # One write, short enough to be atomic on a pipe: workers share this output and log while

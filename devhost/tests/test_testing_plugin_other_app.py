@@ -7,12 +7,12 @@ import pytest
 
 from devhost.testing import DevhostClient
 
-BENCH_APP = Path(__file__).parent.parent.parent / "bench" / "app"
+CHAINING = Path(__file__).parent / "apps" / "chaining"
 
 
 @pytest.fixture(scope="module")
 def devhost_app_dir() -> Path:
-    return BENCH_APP
+    return CHAINING
 
 
 def test_another_app_folder_gets_its_own_host(
@@ -21,5 +21,5 @@ def test_another_app_folder_gets_its_own_host(
     status = devhost.http("GET", "admin/host/status",
                           headers={"x-functions-key": devhost.keys.master_key}).json()
     functions = status["functions"]
-    assert "hello_sequence5" in functions and "say_hello" not in functions
+    assert "my_orchestrator" in functions and "hello_sequence" not in functions
     assert devhost.url in {client.url for client in _devhost_hosts.values()}

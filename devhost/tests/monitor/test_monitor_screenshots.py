@@ -1,7 +1,7 @@
 """Screenshots of the instance list and of an instance page.
 
 Always taken (into the test's temporary folder) so that rendering is exercised; written to
-docs/monitor-instances.png and docs/monitor-instance.png when UPDATE_SCREENSHOTS=1.
+devhost/docs/monitor-instances.png and devhost/docs/monitor-instance.png when UPDATE_SCREENSHOTS=1.
 """
 
 from __future__ import annotations

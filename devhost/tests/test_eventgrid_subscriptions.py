@@ -22,7 +22,6 @@ from azure.eventgrid import EventGridEvent, EventGridPublisherClient
 from devhost.testing import DevhostClient, poll
 
 SAMPLE = Path(__file__).parent / "apps" / "sample"
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +138,7 @@ def start(tmp_path: Path, *args: str, env: dict[str, str] | None = None,
     return subprocess.run([sys.executable, "-m", "devhost", "start", "--app", str(SAMPLE),
                            "--port", "0", "--data", str(tmp_path / "data"), *args],
                           capture_output=True, text=True, timeout=60, cwd=tmp_path,
-                          env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})})
+                          env={**os.environ, **(env or {})})
 
 
 def error_line(result: subprocess.CompletedProcess[str]) -> str:

@@ -1,4 +1,4 @@
-"""`python -m devhost metrics`: a running host's Prometheus metrics as a readable table."""
+"""`devhost metrics`: a running host's Prometheus metrics as a readable table."""
 
 from __future__ import annotations
 

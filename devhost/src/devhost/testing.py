@@ -62,7 +62,7 @@ def poll(read: Callable[[], T], done: Callable[[T], bool], timeout: float,
 
 
 class DevhostProcess:
-    """A `python -m devhost start` child process with its output captured."""
+    """A `devhost start` child process (`python -m devhost`, this interpreter), output captured."""
 
     def __init__(self, app_dir: Path, data_dir: Path, args: Sequence[str] = (),
                  env: dict[str, str] | None = None, port: int = 0) -> None:
@@ -80,8 +80,6 @@ class DevhostProcess:
         cmd = [sys.executable, "-m", "devhost", "start", "--app", str(self.app_dir),
                "--data", str(self.data_dir), "--port", str(self.port), *self.args]
         env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
-        repo = str(Path(__file__).resolve().parent.parent)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, env=env)
         pump = threading.Thread(target=self._pump, args=(self.proc,), daemon=True)

@@ -16,7 +16,7 @@ import pytest
 
 from devhost.testing import DevhostClient, DevhostProcess
 
-SAMPLE = Path(__file__).resolve().parent.parent / "devhost" / "apps" / "sample"
+SAMPLE = Path(__file__).resolve().parent.parent / "apps" / "sample"
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -26,11 +26,13 @@ TIMEOUT_MS = 15_000
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{reason}: CI must run the monitor's browser tests "
-                    "(tools/install-browser.sh, requirements-dev.txt)")
-    pytest.skip(f"{reason}; run tools/install-browser.sh and install requirements-dev.txt")
+                    "(playwright from the test extra, a system chromium)")
+    pytest.skip(f"{reason}; install the test extra and a chromium at /usr/bin/chromium")
 
 
-@pytest.fixture(scope="session")
+# Per module: Playwright's sync API keeps an event loop running in the main thread while it is
+# open, and the suite's other modules (which run after these) call asyncio.run().
+@pytest.fixture(scope="module")
 def playwright_api() -> Iterator[Any]:
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is missing")
@@ -42,7 +44,7 @@ def playwright_api() -> Iterator[Any]:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_api: Any) -> Iterator[Any]:
     b = playwright_api.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any
 
 import azure.functions as func
@@ -63,6 +64,20 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _no_lone_surrogates(value: Any) -> None:
+    """A ``\\ud800`` escape without its pair decodes to no character: not Unicode text."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            item.encode("utf-8")  # raises UnicodeEncodeError on a lone surrogate
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
 def read_json_object(req: func.HttpRequest, max_bytes: int) -> dict[str, Any]:
     """The body as a JSON object; an empty body is ``{}`` (for commands with optional fields)."""
     body = req.get_body() or b""
@@ -77,9 +92,13 @@ def read_json_object(req: func.HttpRequest, max_bytes: int) -> dict[str, Any]:
         value = json.loads(
             body.decode("utf-8"),
             parse_constant=_reject_constant,
+            # Exact: a number with a fraction or exponent is an integer only if it is one
+            # (``2.0``), which api.schemas decides without float rounding.
+            parse_float=Decimal,
             object_pairs_hook=_no_duplicates,
         )
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        _no_lone_surrogates(value)
+    except (UnicodeError, ValueError, RecursionError):
         raise ApiError("ValidationFailed", "The body is not well-formed UTF-8 JSON.") from None
     if not isinstance(value, dict):
         raise ApiError("ValidationFailed", "The body must be a JSON object.")

@@ -1,26 +1,52 @@
-"""Assemble the paths and components of the OpenAPI document."""
+"""Assemble the paths and components of the OpenAPI document.
+
+Links (OpenAPI ``links``) tie each command's ``202`` to its status and to the resource it
+creates or changes, and lists to their orders, so a client (or a stateful fuzzer) can follow a
+command to what it did.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from api import schemas
-from api.openapi_spec import _command, _path, _problems, _q, _query
+from api.openapi_spec import (
+    COMMAND_ID,
+    _command,
+    _path,
+    _problems,
+    _q,
+    _query,
+    link,
+)
+from api.problems import STATUS_BY_CODE
 from contracts.events import CONTRACT_VERSION
+from entities.errors import error_codes
 
+COMMAND_TYPES = ["RegisterCustomer", "SetCreditLimit", "PriceProduct", "AdjustStock",
+                 "PlaceOrder", "ShipOrder", "DeliverOrder", "CancelOrder", "ChangeAddress"]
+# What a failed command's error.code may be: the domain's codes, and InternalError for a
+# workflow that itself failed (api/status.py). docs/api.md, "Command failures", names each.
+COMMAND_FAILURES = sorted(error_codes() | {"InternalError"})
+TIME = {"type": "string", "format": "date-time"}
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+ORDER_STATUS = {"enum": ["placed", "shipped", "delivered", "cancelled"]}
 COMMAND_STATUS = {
     "type": "object",
     "required": ["commandId", "type", "status", "createdAt", "updatedAt"],
     "properties": {
-        "commandId": {"type": "string"}, "type": {"type": "string"},
+        "commandId": {"type": "string", "pattern": f"^{COMMAND_ID}$"},
+        "type": {"enum": COMMAND_TYPES},
         "status": {"enum": ["pending", "running", "succeeded", "failed"]},
         "orderId": {"type": "string"}, "customerId": {"type": "string"},
         "sku": {"type": "string"}, "version": {"type": "integer"},
-        "result": {"type": "object"},
-        "error": {"type": "object", "properties": {"code": {"type": "string"},
-                                                   "message": {"type": "string"}}},
-        "createdAt": {"type": "string", "format": "date-time"},
-        "updatedAt": {"type": "string", "format": "date-time"},
+        "result": {"type": "object", "description": "the subject, its version and what the "
+                                                    "command changed"},
+        "error": {"type": "object", "required": ["code", "message"], "properties": {
+            "code": {"enum": COMMAND_FAILURES}, "message": {"type": "string"},
+            "details": {"type": "object"}}},
+        "createdAt": TIME,
+        "updatedAt": TIME,
     },
 }
 PREFER_WAIT = {"name": "Prefer", "in": "header", "required": False,
@@ -30,50 +56,129 @@ PROBLEM = {
     "type": "object", "required": ["type", "title", "status", "detail", "code"],
     "properties": {"type": {"type": "string"}, "title": {"type": "string"},
                    "status": {"type": "integer"}, "detail": {"type": "string"},
-                   "code": {"type": "string"}, "errors": {"type": "array"}},
+                   "code": {"enum": sorted(STATUS_BY_CODE)}, "errors": {"type": "array"},
+                   "instance": {"type": "string"}},
+}
+
+
+def _object(required: dict[str, Any], optional: dict[str, Any] | None = None
+            ) -> dict[str, Any]:
+    return {"type": "object", "required": list(required),
+            "properties": {**required, **(optional or {})}}
+
+
+def _text(nullable: bool = False) -> dict[str, Any]:
+    return {"type": ["string", "null"] if nullable else "string"}
+
+
+INT = {"type": "integer"}
+ORDER = _object({
+    "orderId": _text(), "customerId": _text(), "status": ORDER_STATUS,
+    "currency": _text(), "total": INT, "version": INT,
+    "lines": {"type": "array", "items": _object(
+        {"sku": _text(), "quantity": INT, "unitPrice": INT})},
+    "shippingAddress": {"type": ["object", "null"], "description": "name, street, city and "
+                        "postalCode are `***` for a value that cannot be decrypted",
+                        "properties": {k: _text(True) for k in
+                                       ("name", "street", "city", "postalCode", "country")}},
+    "customer": {"type": ["object", "null"], "description": "null until the registration "
+                 "reaches the view", "properties": {k: _text(True) for k in
+                                                    ("name", "email", "phone")}},
+    "carrier": _text(True), "trackingNumber": _text(True), "cancellationReason": _text(True),
+    "placedAt": NULLABLE_TIME, "shippedAt": NULLABLE_TIME, "deliveredAt": NULLABLE_TIME,
+    "cancelledAt": NULLABLE_TIME,
+})
+ORDER_LIST = _object({
+    "items": {"type": "array", "items": _object({
+        "orderId": _text(), "status": ORDER_STATUS, "total": INT, "currency": _text(),
+        "placedAt": NULLABLE_TIME, "version": INT})},
+    "continuation": {"type": ["string", "null"]},
+})
+SUMMARY = _object({
+    "customerId": _text(), "orderCount": INT, "openOrders": INT, "totalSpent": INT,
+    "currency": _text(True), "lastOrderAt": NULLABLE_TIME,
+})
+SEARCH = _object({"items": {"type": "array", "items": _object({
+    "orderId": _text(), "customerId": _text(), "customerName": _text(True),
+    "status": ORDER_STATUS, "total": INT, "currency": _text(), "placedAt": NULLABLE_TIME,
+    "trackingNumber": _text(True), "version": INT})}})
+PRODUCT = _object({"sku": _text(), "name": _text(), "unitPrice": INT, "currency": _text(),
+                   "available": INT},
+                  {"onHand": INT, "reserved": INT})
+CHECK = _object({"status": {"enum": ["pass", "fail"]}, "latencyMs": {"type": "number"}},
+                {"error": _text()})
+HEALTH = _object({"status": {"enum": ["pass", "fail"]}},
+                 {"checkedAt": TIME, "checks": {"type": "object",
+                                                "additionalProperties": CHECK}})
+ORDER_ID = "$response.body#/orderId"
+ORDER_LINKS = {
+    "order": link("getOrder", orderId=ORDER_ID),
+    "ship": link("shipOrder", orderId=ORDER_ID),
+    "deliver": link("deliverOrder", orderId=ORDER_ID),
+    "cancel": link("cancelOrder", orderId=ORDER_ID),
+    "changeAddress": link("changeAddress", orderId=ORDER_ID),
+}
+CUSTOMER_LINKS = {
+    "summary": link("getCustomerSummary", customerId="$response.body#/customerId"),
+    "orders": link("listCustomerOrders", customerId="$response.body#/customerId"),
+    "creditLimit": link("setCreditLimit", customerId="$response.body#/customerId"),
+}
+PRODUCT_LINKS = {
+    "product": link("getProduct", sku="$response.body#/sku"),
+    "stock": link("adjustStock", sku="$response.body#/sku"),
+    "price": link("priceProduct", sku="$response.body#/sku"),
 }
 
 
 def _paths() -> dict[str, Any]:
     return {
-        "/api/customers": _command("Register a customer", schemas.REGISTER_CUSTOMER,
-                                   "customerId", params=[],
-                                   roles="the customer themself, support, admin"),
+        "/api/customers": _command("Register a customer", "registerCustomer",
+                                   schemas.REGISTER_CUSTOMER, "customerId", params=[],
+                                   roles="the customer themself, support, admin",
+                                   links=CUSTOMER_LINKS),
         "/api/customers/{customerId}/credit-limit": {"put": _command(
-            "Set a credit limit", schemas.SET_CREDIT_LIMIT, "customerId",
-            params=["customerId"], roles="admin")["post"]},
-        "/api/products/{sku}/stock": _command("Adjust stock", schemas.ADJUST_STOCK, "sku",
-                                              params=["sku"], roles="fulfilment, admin"),
+            "Set a credit limit", "setCreditLimit", schemas.SET_CREDIT_LIMIT, "customerId",
+            params=["customerId"], roles="admin", links=CUSTOMER_LINKS)["post"]},
+        "/api/products/{sku}/stock": _command(
+            "Adjust stock", "adjustStock", schemas.ADJUST_STOCK, "sku", params=["sku"],
+            roles="fulfilment, admin", links=PRODUCT_LINKS),
         "/api/products/{sku}": {
-            "put": _command("Set a product's catalog entry (name, price)",
+            "put": _command("Set a product's catalog entry (name, price)", "priceProduct",
                             schemas.PRICE_PRODUCT, "sku", params=["sku"],
-                            roles="fulfilment, admin")["post"],
+                            roles="fulfilment, admin", links=PRODUCT_LINKS)["post"],
             **_query("A product: name, price, currency and available units (fulfilment, "
-                     "support and admin also see onHand and reserved)", "any signed-in caller",
-                     [_path("sku"), _q("minVersion", "integer")]),
+                     "support and admin also see onHand and reserved)", "getProduct",
+                     "any signed-in caller", [_path("sku"), _q("minVersion")], PRODUCT),
         },
         "/api/orders": {
-            **_command("Place an order", schemas.PLACE_ORDER, "orderId", params=[],
-                       roles="customer (for self), support and admin (for anyone)"),
-            **_query("Search orders", "support, admin", [_q("search")]),
+            **_command("Place an order", "placeOrder", schemas.PLACE_ORDER, "orderId",
+                       params=[], roles="customer (for self), support and admin (for anyone)",
+                       links=ORDER_LINKS),
+            **_query("Search orders", "searchOrders", "support, admin",
+                     [_q("search"), _q("limit"), _q("minVersion")], SEARCH,
+                     {"order": link("getOrder", orderId="$response.body#/items/0/orderId")}),
         },
-        "/api/orders/{orderId}/ship": _command("Ship", schemas.SHIP_ORDER, "orderId",
-                                               params=["orderId"], roles="fulfilment, admin"),
+        "/api/orders/{orderId}/ship": _command(
+            "Ship", "shipOrder", schemas.SHIP_ORDER, "orderId", params=["orderId"],
+            roles="fulfilment, admin", links=ORDER_LINKS),
         "/api/orders/{orderId}/deliver": _command(
-            "Deliver", schemas.DELIVER_ORDER, "orderId", params=["orderId"],
-            roles="fulfilment, admin"),
+            "Deliver", "deliverOrder", schemas.DELIVER_ORDER, "orderId", params=["orderId"],
+            roles="fulfilment, admin", links=ORDER_LINKS),
         "/api/orders/{orderId}/cancel": _command(
-            "Cancel", schemas.CANCEL_ORDER, "orderId", params=["orderId"],
-            roles="owner (before shipment), support, admin"),
+            "Cancel", "cancelOrder", schemas.CANCEL_ORDER, "orderId", params=["orderId"],
+            roles="owner (before shipment), support, admin", links=ORDER_LINKS),
         "/api/orders/{orderId}/address": _command(
-            "Change the shipping address", schemas.CHANGE_ADDRESS, "orderId",
-            params=["orderId"], roles="owner (before shipment), support, admin"),
+            "Change the shipping address", "changeAddress", schemas.CHANGE_ADDRESS, "orderId",
+            params=["orderId"], roles="owner (before shipment), support, admin",
+            links=ORDER_LINKS),
         "/api/commands/{commandId}": {"get": {
+            "operationId": "getCommandStatus",
             "summary": "A command's status", "parameters": [_path("commandId"), PREFER_WAIT],
-            "description": "Allowed: the command's sender, support, admin (others: 404). "
-                           "With `Prefer: wait=N` (RFC 7240) an unfinished command is answered "
-                           "when it finishes or after N seconds (at most COMMAND_WAIT_MAX, "
-                           "20 s by default), whichever comes first.",
+            "description": "Allowed: the command's sender, support, admin (others, and a "
+                           "malformed id: 404). With `Prefer: wait=N` (RFC 7240) an "
+                           "unfinished command is answered when it finishes or after N "
+                           "seconds (at most COMMAND_WAIT_MAX, 20 s by default), whichever "
+                           "comes first.",
             "responses": {"200": {
                 "description": "OK", "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/CommandStatus"}}},
@@ -81,25 +186,39 @@ def _paths() -> dict[str, Any]:
                     "description": "`wait=N`: the wait granted, when one was asked for",
                     "schema": {"type": "string"}}}},
                 **_problems("Unauthenticated", "NotFound")}}},
-        "/api/orders/{orderId}": _query("An order", "owner, support, admin",
-                                        [_path("orderId"), _q("minVersion", "integer")]),
+        "/api/orders/{orderId}": _query(
+            "An order", "getOrder", "owner, support, admin",
+            [_path("orderId"), _q("minVersion")], ORDER,
+            {"ship": link("shipOrder", orderId="$response.body#/orderId"),
+             "cancel": link("cancelOrder", orderId="$response.body#/orderId"),
+             "summary": link("getCustomerSummary",
+                             customerId="$response.body#/customerId")}),
         "/api/customers/{customerId}/orders": _query(
-            "A customer's orders", "the customer, support, admin",
-            [_path("customerId"), _q("status"), _q("limit", "integer"), _q("continuation"),
-             _q("minVersion", "integer")]),
+            "A customer's orders", "listCustomerOrders", "the customer, support, admin",
+            [_path("customerId"), _q("status"), _q("limit"), _q("continuation"),
+             _q("minVersion")], ORDER_LIST,
+            {"order": link("getOrder", orderId="$response.body#/items/0/orderId")}),
         "/api/customers/{customerId}/summary": _query(
-            "A customer's summary", "the customer, support, admin",
-            [_path("customerId"), _q("minVersion", "integer")]),
+            "A customer's summary", "getCustomerSummary", "the customer, support, admin",
+            [_path("customerId"), _q("minVersion")], SUMMARY,
+            {"orders": link("listCustomerOrders",
+                            customerId="$response.body#/customerId")}),
         "/api/health": {"get": {
+            "operationId": "getHealth",
             "summary": "Whether the dependencies answer",
+            "security": [],
             "description": "Anonymous: only the overall status. Support and admin: each "
                            "dependency (viewStore, queryCache, eventArchive, keyProvider) with "
                            "status and latencyMs.",
             "responses": {
                 "200": {"description": "Every dependency answers", "content": {
-                    "application/json": {"schema": {"type": "object"}}}},
+                    "application/json": {"schema": HEALTH}}},
                 "503": {"description": "A dependency does not answer", "content": {
-                    "application/json": {"schema": {"type": "object"}}}}}}},
+                    "application/json": {"schema": HEALTH}}}}}},
+        "/api/openapi.json": {"get": {
+            "operationId": "getOpenApi", "summary": "This document", "security": [],
+            "responses": {"200": {"description": "OpenAPI 3.1", "content": {
+                "application/json": {"schema": {"type": "object"}}}}}}},
     }
 
 
@@ -113,10 +232,13 @@ def openapi_document() -> dict[str, Any]:
         "paths": _paths(),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "parameters": {"IdemKey": {"name": "Idempotency-Key", "in": "header",
-                                       "required": False, "schema": {
-                                           "type": "string", "minLength": 1,
-                                           "maxLength": 128, "pattern": "^[\\x20-\\x7e]+$"}}},
+            "parameters": {"IdemKey": {
+                "name": "Idempotency-Key", "in": "header", "required": False,
+                "description": "1-128 printable ASCII characters. HTTP drops the spaces around "
+                               "a header value and the host an empty one: an empty key is no "
+                               "key (every such request is a new command).",
+                "schema": {"type": "string", "maxLength": 128,
+                           "pattern": "^[\\x20-\\x7e]*$"}}},
             "schemas": {"CommandStatus": COMMAND_STATUS, "Problem": PROBLEM},
         },
     }

@@ -1,34 +1,60 @@
-"""The OpenAPI 3.1 document of the whole public contract (docs/api.md).
+"""Building blocks of the OpenAPI 3.1 document (docs/api.md): schemas, parameters, responses.
 
-Request schemas come from the same ``Field`` tables the API enforces; the query routes are
-described here for clients even though the read side serves them.
+Request schemas come from the same ``Field`` tables the API enforces, so the contract served
+says what the app takes: a plain text field carries the app's text pattern, an optional field
+may be ``null`` (it counts as absent), and rules JSON Schema cannot say are stated in words and
+in an ``x-`` keyword (``x-unique-by``). Query parameters have the closed formats
+``api/query_params.py`` checks.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from api import query_params as qp
 from api.problems import STATUS_BY_CODE
-from api.schemas import Field
+from api.schemas import ID, SKU, TEXT, Field
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+COMMAND_ID = r"cmd-[0-9a-f]{32,40}"
+INTEGRAL = "A number with a zero fraction (2.0, 2e3) counts as that integer."
+PATH_PATTERNS = {"orderId": ID, "customerId": ID, "sku": SKU, "commandId": COMMAND_ID}
+
+
+def _typed(kind: str, spec: Field) -> Any:
+    """An optional field may be sent as null: it counts as absent."""
+    return kind if spec.required else [kind, "null"]
 
 
 def json_schema(spec: Field) -> dict[str, Any]:
     if spec.kind == "object":
-        return object_schema(spec.properties)
+        out = object_schema(spec.properties)
+        out["type"] = _typed("object", spec)
+        return out
     if spec.kind == "array":
         assert spec.items is not None
-        return {"type": "array", "items": json_schema(spec.items),
-                "minItems": spec.min_length, "maxItems": spec.max_length}
+        out = {"type": _typed("array", spec), "items": json_schema(spec.items),
+               "minItems": spec.min_length, "maxItems": spec.max_length}
+        if spec.unique_by:
+            # JSON Schema has no "unique by a property"; clients and tools read it from here.
+            out["x-unique-by"] = spec.unique_by
+            out["description"] = f"No two items may have the same `{spec.unique_by}` (400)."
+        return out
     if spec.kind == "integer":
-        return {"type": "integer", "minimum": spec.minimum, "maximum": spec.maximum}
-    out: dict[str, Any] = {"type": "string", "minLength": spec.min_length,
-                           "maxLength": spec.max_length}
-    if spec.pattern:
-        out["pattern"] = f"^{spec.pattern}$"
-    if spec.description:
-        out["description"] = spec.description
+        out = {"type": _typed("integer", spec), "minimum": spec.minimum,
+               "maximum": spec.maximum, "description": INTEGRAL}
+        if spec.not_zero:
+            out["not"] = {"const": 0}
+        return out
+    out = {"type": _typed("string", spec), "minLength": spec.min_length,
+           "maxLength": spec.max_length, "pattern": f"^{spec.pattern or TEXT}$"}
+    description = spec.description
+    if spec.pattern is None:
+        description = " ".join(filter(None, [
+            description, "Printable text: no control, format (bidi, zero-width) or line "
+            "separator characters, not only spaces."]))
+    if description:
+        out["description"] = description
     return out
 
 
@@ -51,42 +77,92 @@ def _problems(*codes: str) -> dict[str, Any]:
     return out
 
 
-def _command(summary: str, body: dict[str, Field], subject: str, *, params: list[str],
-             roles: str) -> dict[str, Any]:
+def _command(summary: str, operation_id: str, body: dict[str, Field], subject: str, *,
+             params: list[str], roles: str, links: dict[str, Any]) -> dict[str, Any]:
+    optional = not any(spec.required for spec in body.values())
     return {"post": {
+        "operationId": operation_id,
         "summary": summary,
-        "description": f"Allowed: {roles}. Answers 202; poll the Location.",
+        "description": f"Allowed: {roles}. Answers 202; poll the Location."
+                       + (" The body may be empty." if optional else ""),
         "parameters": [_path(p) for p in params] + [{"$ref": "#/components/parameters/IdemKey"}],
-        "requestBody": {"required": True, "content": {
+        "requestBody": {"required": not optional, "content": {
             "application/json": {"schema": object_schema(body)}}},
         "responses": {
             "202": {"description": "Accepted", "headers": {
                 "Location": {"schema": {"type": "string"}},
                 "Retry-After": {"schema": {"type": "integer"}}},
-                "content": {"application/json": {"schema": _accepted(subject)}}},
+                "content": {"application/json": {"schema": _accepted(subject)}},
+                "links": {"status": {"operationId": "getCommandStatus", "parameters": {
+                    "commandId": "$response.body#/commandId"}}, **links}},
             **_problems("ValidationFailed", "Unauthenticated", "Forbidden", "NotFound",
                         "IdempotencyKeyReused", "PayloadTooLarge", "UnsupportedMediaType"),
         },
     }}
 
 
+def link(operation_id: str, **parameters: str) -> dict[str, Any]:
+    return {"operationId": operation_id, "parameters": parameters}
+
+
 def _path(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+    return {"name": name, "in": "path", "required": True,
+            "schema": {"type": "string", "pattern": f"^{PATH_PATTERNS[name]}$"}}
 
 
 def _accepted(subject: str) -> dict[str, Any]:
     return {"type": "object", "required": ["commandId", subject], "properties": {
-        "commandId": {"type": "string"}, subject: {"type": "string"}}}
+        "commandId": {"type": "string", "pattern": f"^{COMMAND_ID}$"},
+        subject: {"type": "string"}}}
 
 
-def _query(summary: str, roles: str, params: list[dict[str, Any]]) -> dict[str, Any]:
+VIEW_HEADERS = {
+    "ETag": {"description": "the view's version", "schema": {"type": "string"}},
+    "x-view-version": {"schema": {"type": "integer"}},
+    "x-view-updated-at": {"description": "the newest event folded in (empty: none)",
+                          "schema": {"type": "string"}},
+    "x-cache": {"schema": {"enum": ["hit", "miss", "view"]}},
+    "Cache-Control": {"schema": {"type": "string"}},
+    "Vary": {"schema": {"type": "string"}},
+}
+IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
+                 "description": "an ETag (weak comparison), a list of them, or `*`: 304 when "
+                                "it matches", "schema": {"type": "string"}}
+
+
+def _query(summary: str, operation_id: str, roles: str, params: list[dict[str, Any]],
+           answer: dict[str, Any], links: dict[str, Any] | None = None) -> dict[str, Any]:
+    ok: dict[str, Any] = {"description": "OK", "headers": VIEW_HEADERS,
+                          "content": {"application/json": {"schema": answer}}}
+    if links:
+        ok["links"] = links
     return {"get": {
-        "summary": summary, "description": f"Allowed: {roles}.", "parameters": params,
-        "responses": {"200": {"description": "OK", "content": {"application/json": {
-            "schema": {"type": "object"}}}}, "304": {"description": "Not modified"},
-            **_problems("Unauthenticated", "Forbidden", "NotFound", "StaleView")},
+        "operationId": operation_id,
+        "summary": summary,
+        "description": f"Allowed: {roles}. Unknown query parameters are 400.",
+        "parameters": [*params, IF_NONE_MATCH],
+        "responses": {"200": ok, "304": {"description": "Not modified", "headers": VIEW_HEADERS},
+                      **_problems("ValidationFailed", "Unauthenticated", "Forbidden",
+                                  "NotFound", "StaleView")},
     }}
 
 
-def _q(name: str, kind: str = "string") -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": {"type": kind}}
+def _q(name: str) -> dict[str, Any]:
+    """A query parameter in the closed format ``api/query_params.py`` checks."""
+    schemas: dict[str, dict[str, Any]] = {
+        "minVersion": {"type": "integer", "minimum": 0, "maximum": qp.MAX_MIN_VERSION,
+                       "description": "read your writes: wait (briefly) for the view to "
+                                      "reach this version, else 409 StaleView"},
+        "limit": {"type": "integer", "minimum": 1, "maximum": qp.MAX_LIMIT, "default":
+                  qp.DEFAULT_LIMIT},
+        "status": {"enum": [*qp.STATUSES, ""], "description": "empty: no filter"},
+        "continuation": {"type": "string", "minLength": 1, "maxLength": qp.MAX_TOKEN_CHARS,
+                         "pattern": "^[A-Za-z0-9_-]+$",
+                         "description": "opaque: the `continuation` of the previous page "
+                                        "(with the same status filter); any other is 400"},
+        "search": {"type": "string", "minLength": 1, "pattern": qp.SEARCH_PATTERN,
+                   "description": "1-100 letters, digits, spaces or . ' - _ @ (leading and "
+                                  "trailing whitespace is ignored)"},
+    }
+    return {"name": name, "in": "query", "required": name == "search",
+            "schema": schemas[name]}

@@ -25,6 +25,9 @@ MAX_MIN_VERSION = 2**31
 MAX_TOKEN_CHARS = 256
 # Letters (any script), digits, space and . ' - _ @: names, ids and tracking numbers.
 SEARCH_TEXT = re.compile(r"[^\W][\w .'@-]{0,99}")
+# The same rule for the raw parameter (surrounding whitespace is stripped first), as the OpenAPI
+# document publishes it. ``\w`` is Unicode-aware here, as in Python and the Rust regex engine.
+SEARCH_PATTERN = r"^\s*[^\W][\w .'@-]{0,99}\s*$"
 _DIGITS = re.compile(r"[0-9]{1,10}")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # Function keys may travel as ?code= on any route (the host checks them, not us).

@@ -1,0 +1,157 @@
+"""devhost as someone else gets it: `pip install PATH` into a fresh virtual environment outside
+this repository, then the `devhost` command on a sample app and the pytest plugin from a
+foreign project's conftest.py. Nothing here imports the devhost under test."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+DEVHOST = Path(__file__).resolve().parent.parent  # the folder with pyproject.toml
+APPS = Path(__file__).resolve().parent / "apps"
+READY = re.compile(r"devhost ready on (http://\S+)")
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    """The environment of a shell outside this repository: no venv, no PYTHONPATH."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME"} and not k.startswith("PYTEST")}
+    return {**env, "PYTHONUNBUFFERED": "1", **extra}
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A virtual environment with only devhost (from its path) and pytest installed."""
+    root = tmp_path_factory.mktemp("fresh")
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    result = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(DEVHOST), "pytest"],
+        cwd=root, env=_clean_env(), capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return venv
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path) -> Path:
+    """A copy of the chaining sample in a folder that has nothing to do with this repository."""
+    app = tmp_path / "someone-elses-app"
+    shutil.copytree(APPS / "chaining", app, ignore=shutil.ignore_patterns("__pycache__"))
+    return app
+
+
+@pytest.fixture
+def served(fresh: Path, elsewhere: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """`devhost start --app PATH`, the installed console script, until it says it is ready."""
+    data = tmp_path / "data"
+    proc = subprocess.Popen([str(fresh / "bin" / "devhost"), "start", "--app", str(elsewhere),
+                             "--port", "0", "--data", str(data)],
+                            cwd=tmp_path, env=_clean_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 60
+        url = ""
+        for line in proc.stdout:  # the ready line comes within seconds, or the process ends
+            lines.append(line)
+            m = READY.search(line)
+            if m:
+                url = m.group(1)
+                break
+            assert time.monotonic() < deadline, "".join(lines)
+        assert url, "devhost exited before it was ready:\n" + "".join(lines)
+        yield url, data
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_the_installed_package_is_the_one_that_runs(fresh: Path, tmp_path: Path) -> None:
+    out = subprocess.run([str(fresh / "bin" / "python"), "-c",
+                          "import devhost, json; print(json.dumps(devhost.__file__))"],
+                         cwd=tmp_path, env=_clean_env(), capture_output=True, text=True,
+                         check=True).stdout
+    assert Path(json.loads(out)).is_relative_to(fresh)
+
+
+def test_devhost_start_serves_someone_elses_app(served: tuple[str, Path], fresh: Path) -> None:
+    url, data = served
+    started = requests.get(f"{url}/api/orchestrators/my_orchestrator", timeout=30)
+    assert started.status_code == 202, started.text
+    status_uri = started.json()["statusQueryGetUri"]
+    deadline = time.monotonic() + 30
+    status = requests.get(status_uri, timeout=30).json()
+    while status["runtimeStatus"] != "Completed":
+        assert status["runtimeStatus"] in {"Pending", "Running"}, status
+        assert time.monotonic() < deadline, status
+        time.sleep(0.05)
+        status = requests.get(status_uri, timeout=30).json()
+    assert status["output"] == ["Hello Tokyo!", "Hello Seattle!", "Hello London!"]
+
+    # The other commands of the console script, and the monitor's page (package data).
+    keys = json.loads(subprocess.run([str(fresh / "bin" / "devhost"), "keys", "--data", str(data)],
+                                     env=_clean_env(), capture_output=True, text=True,
+                                     check=True).stdout)
+    system_key = keys["systemKeys"]["durabletask_extension"]
+    monitor = requests.get(f"{url}/runtime/webhooks/durabletask/monitor",
+                           params={"code": system_key}, timeout=30)
+    assert monitor.status_code == 200 and "<html" in monitor.text.lower()
+    token = subprocess.run([str(fresh / "bin" / "devhost"), "token", "--sub", "ann", "--data",
+                            str(data)], env=_clean_env(), capture_output=True, text=True,
+                           check=True).stdout.strip()
+    assert token.count(".") == 2
+    metrics = subprocess.run([str(fresh / "bin" / "devhost"), "metrics", "--url", url,
+                              "--data", str(data), "--filter", "function_runs"],
+                             env=_clean_env(), capture_output=True, text=True, check=True).stdout
+    assert "say_hello" in metrics
+
+
+FOREIGN_CONFTEST = '''
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def devhost_app_dir() -> Path:
+    return Path(__file__).parent / "app"
+'''
+
+FOREIGN_TEST = '''
+def test_chaining(devhost):
+    iid = devhost.start("my_orchestrator")
+    assert devhost.wait(iid)["output"] == ["Hello Tokyo!", "Hello Seattle!", "Hello London!"]
+
+
+def test_http_starter(devhost):
+    r = devhost.http("GET", "api/orchestrators/my_orchestrator")
+    assert r.status_code == 202
+    assert devhost.wait(r.json()["id"])["runtimeStatus"] == "Completed"
+'''
+
+
+def test_the_plugin_works_from_a_foreign_projects_conftest(fresh: Path, elsewhere: Path,
+                                                           tmp_path: Path) -> None:
+    project = tmp_path / "their-project"
+    (project / "tests").mkdir(parents=True)
+    shutil.move(str(elsewhere), project / "tests" / "app")
+    (project / "tests" / "conftest.py").write_text(FOREIGN_CONFTEST)
+    (project / "tests" / "test_their_app.py").write_text(FOREIGN_TEST)
+    # No pytest_plugins line, no -p: the entry point installed with devhost registers it.
+    result = subprocess.run([str(fresh / "bin" / "python"), "-m", "pytest", "-q",
+                             "-p", "no:cacheprovider", "tests"],
+                            cwd=project, env=_clean_env(), capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout

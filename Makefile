@@ -63,7 +63,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/devhost_bench.py
 	$(BIN)/python bench/query_bench.py
 	$(BIN)/python bench/orders_bench.py
-	$(BIN)/python bench/entity_state_bench.py
+	$(BIN)/python bench/scale_bench.py
 	$(BIN)/python bench/plots.py
 
 clean:

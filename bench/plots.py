@@ -7,7 +7,11 @@ Usage: ``python bench/plots.py [bench/results/query_bench.json ...]`` (default: 
   about lag, grouped by what was measured, with the seeds' targets as lines where they apply;
 * ``<stem>.lag.png``: the same for lag figures (``lag_ms_*``), with the 2 s target and 10 s alert;
 * ``<stem>.series.png``: when the JSON holds ``"series": {"<name>_ms": [[seconds, ms], ...]}``
-  (samples over the run), each series over time, so a slow warm-up or a growing backlog shows.
+  (samples over the run), each series over time, so a slow warm-up or a growing backlog shows;
+* ``<stem>.png`` instead of all of these when the JSON holds ``"scaling": {"<part>": {"size":
+  "<what grows>", "sizes": [...], "series": {"<figure>": [value at each size, ...]}}}``
+  (bench/scale_bench.py): each figure over its value at the smallest size, one panel per part,
+  with the ±20% band the scale targets allow.
 
 matplotlib is a development dependency (requirements-dev.txt); Azure never installs it.
 """
@@ -92,6 +96,36 @@ def series_chart(data: dict[str, list[tuple[float, float]]], title: str, path: P
     return _save(fig, ax, title, path)
 
 
+def scaling_chart(scaling: Mapping[str, Any], title: str, path: Path) -> Path:
+    """Cost at each size over the cost at the smallest: flat is a line at 1."""
+    parts = [(name, part) for name, part in scaling.items() if len(part.get("sizes", [])) > 1]
+    fig, axes = plt.subplots(1, max(1, len(parts)), figsize=(5.5 * max(1, len(parts)), 4.5),
+                             squeeze=False)
+    for ax, (name, part) in zip(axes[0], parts, strict=False):
+        sizes = part["sizes"]
+        xs = list(range(len(sizes)))
+        ax.axhspan(1 / 1.2, 1.2, color="green", alpha=0.1, label="±20%")
+        ax.axhline(1.0, color="green", linewidth=1)
+        for figure, values in sorted(part["series"].items()):
+            first = values[0] if values else None
+            if not isinstance(first, int | float) or not first:
+                continue
+            ax.plot(xs, [v / first if isinstance(v, int | float) else float("nan")
+                         for v in values], marker="o", linewidth=1, label=figure)
+        ax.set_yscale("log")  # twice and half as costly are as far from flat
+        ax.set_xticks(xs)
+        ax.set_xticklabels([f"{size:,}" for size in sizes])
+        ax.set_xlabel(part.get("size", "size"))
+        ax.set_ylabel("value / value at the smallest size")
+        ax.set_title(name)
+        ax.legend(fontsize="x-small")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def _save(fig: Any, ax: Any, title: str, path: Path) -> Path:
     ax.set_ylabel("milliseconds")
     ax.set_title(title)
@@ -105,6 +139,9 @@ def _save(fig: Any, ax: Any, title: str, path: Path) -> Path:
 def plot(result_file: Path) -> list[Path]:
     """Write the PNGs for one result file; returns the paths written."""
     result = json.loads(result_file.read_text(encoding="utf-8"))
+    if isinstance(result.get("scaling"), Mapping):
+        return [scaling_chart(result["scaling"], f"{result_file.stem}: cost as the data grows",
+                              result_file.with_suffix(".png"))]
     rows = list(figures(result))
     lag = [r for r in rows if "lag" in r[0]]
     latency = [r for r in rows if r not in lag]

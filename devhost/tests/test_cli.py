@@ -22,6 +22,13 @@ BROKEN = {
                         "@app.queue_trigger(arg_name='m', queue_name='q', connection='C')\n"
                         "def on_queue(m: func.QueueMessage) -> None:\n    pass\n",
                         "function 'on_queue' uses binding type 'queueTrigger'"),
+    "blob_output": (HEADER + "app = func.FunctionApp()\n"
+                    "@app.route(route='upload')\n"
+                    "@app.blob_output(arg_name='outblob', path='c/{rand-guid}', connection='C')\n"
+                    "def upload(req: func.HttpRequest, outblob: func.Out[str]) -> str:\n"
+                    "    return 'x'\n",
+                    "function 'upload' uses binding type 'blob' (binding 'outblob'), which "
+                    "devhost does not support"),
     "bad_route": (HEADER + "app = func.FunctionApp()\n"
                   "@app.route(route='items/{id:nosuch}')\n"
                   "def get_item(req: func.HttpRequest) -> str:\n    return 'x'\n",
@@ -130,3 +137,13 @@ def test_local_settings_set_the_log_level(tmp_path: Path, level: str) -> None:
     finally:
         host.stop()
     assert " INFO " not in host.output()
+
+
+def test_a_v1_app_is_refused_with_the_folders_it_found(tmp_path: Path) -> None:
+    app = Path(__file__).parent / "apps" / "v1_counter"
+    result = run("start", "--app", str(app), "--port", "0", "--data", str(tmp_path / "d"))
+    assert result.returncode == 2, result.stderr
+    [line] = [x for x in result.stderr.splitlines() if "cannot start" in x]
+    assert ("a v1 programming-model app (function.json in Counter, DurableOrchestration, "
+            "DurableTrigger); devhost serves only the v2 model") in line
+    assert "Traceback" not in result.stderr

@@ -170,8 +170,10 @@ def _index_function(fn: Any, script: str, default_auth: str) -> FunctionInfo:
     bindings = [json.loads(b) for b in fn.get_raw_bindings()]
     for b in bindings:
         if b.get("type") not in SUPPORTED_BINDINGS:
-            raise AppLoadError(f"{script}: function '{name}' uses binding type "
-                               f"'{b.get('type')}', which devhost does not support")
+            raise AppLoadError(
+                f"{script}: function '{name}' uses binding type '{b.get('type')}' (binding "
+                f"'{b.get('name')}'), which devhost does not support; it serves these binding "
+                f"types: {', '.join(sorted(SUPPORTED_BINDINGS))}")
     trigger = next(b for b in bindings if str(b.get("type", "")).endswith("Trigger"))
     user = fn.get_user_function()
     target = getattr(user, "client_function", None) or user
@@ -215,6 +217,13 @@ def load_app(root: Path) -> LoadedApp:
     config = read_host_config(root)
     script = os.environ.get("PYTHON_SCRIPT_FILE_NAME", "function_app.py")
     if not (root / script).exists():
+        v1 = sorted(p.parent.name for p in root.glob("*/function.json"))
+        if v1:
+            raise AppLoadError(
+                f"{root}: a v1 programming-model app (function.json in {', '.join(v1)}); "
+                f"devhost serves only the v2 model, with functions declared by decorators in "
+                f"{script}. Migrate it (the v2 model is the Functions Python default) or run it "
+                f"with Core Tools")
         raise AppLoadError(f"{root / script}: not found")
     module = _import_app(root, script)
     app = _find_app(module, script)

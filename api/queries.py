@@ -31,6 +31,7 @@ from api.view_render import (
 )
 from app_settings import get_settings
 from observability.edge import observe_query
+from projections.fold import with_customer
 from projections.projector import customer_scope, order_scope
 from readmodels.factory import query_cache, view_store
 from readmodels.views import CUSTOMER_SUMMARY, ORDER_DETAILS
@@ -94,12 +95,30 @@ def get_order(req: func.HttpRequest) -> func.HttpResponse:
     owner = str(read.value["customerId"])
     _require(policy.access(principal, owner, policy.can_read_order), _NO_ORDER)
     read = _fresh_enough(read, load, wanted)
-    doc = read.value
-    assert doc is not None
+    assert read.value is not None
+    profile = _profile(owner)
+    doc = with_customer(read.value, profile.value and profile.value["profile"])
+    source = "hit" if read.source == profile.source == "hit" else read.source
     return view_response(req, render_order(doc, principal),
                          etag=f'"{doc["version"]}.{doc["customerVersion"]}"',
                          version=int(doc["version"]), updated_at=doc.get("updatedAt"),
-                         source=read.source)
+                         source=source)
+
+
+def _profile(customer_id: str) -> Read:
+    """The customer's profile for an order answer: order documents do not copy it (a profile
+    change would rewrite every order of the customer), the summary holds it. Cached in the
+    customer's scope, which every fold that changes the profile invalidates."""
+
+    def load() -> dict[str, Any]:
+        return {"profile": _summary_profile(customer_id)}
+
+    return cached(query_cache(), customer_scope(customer_id), "profile", load)
+
+
+def _summary_profile(customer_id: str) -> dict[str, Any] | None:
+    stored = view_store().read(CUSTOMER_SUMMARY, customer_id, customer_id)
+    return stored.doc.get("profile") if stored else None
 
 
 # -- customer routes -----------------------------------------------------------------------
@@ -173,9 +192,12 @@ def search_orders(req: func.HttpRequest) -> func.HttpResponse:
         raise ApiError("Forbidden", "Only support and admin may search orders.")
 
     def load() -> dict[str, Any]:
-        docs = view_store().search_orders(
+        found = view_store().search_orders(
             id_prefix=text if check_id_like(text) else "", name_part=text.lower(),
             tracking_number=text, limit=limit)
+        profiles = {owner: _summary_profile(owner)
+                    for owner in sorted({str(d["customerId"]) for d in found})}
+        docs = [with_customer(d, profiles[str(d["customerId"])]) for d in found]
         return {"items": docs, "version": max((_version(d) for d in docs), default=0)}
 
     result = _fresh_enough(Read(load(), "view"), load, wanted).value

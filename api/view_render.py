@@ -88,6 +88,7 @@ def render_search_item(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def cacheable_order(doc: dict[str, Any]) -> dict[str, Any]:
-    """What the cache keeps of an order document: the answer's material, still encrypted."""
-    keep = (*ORDER_FIELDS, "shippingAddress", "customer", "customerVersion", "updatedAt")
+    """What the cache keeps of an order document: the answer's material, still encrypted.
+    The customer's profile is not in it: queries join it from the summary when answering."""
+    keep = (*ORDER_FIELDS, "shippingAddress", "updatedAt")
     return {key: doc.get(key) for key in keep}

@@ -5,19 +5,69 @@ Event Grid delivers at least once and in any order, so every fold is written aga
 * an order document records ``version``, the highest version applied *without a gap*, and keeps
   events that arrived early in ``pending`` until their predecessors come; a duplicate (a version
   already applied or already pending) changes nothing;
+* a ``customer_orders`` row is derived from its order document and is only ever replaced by a
+  newer version of it;
 * the customer profile in ``customer_summary`` records the customer-stream version of each part
-  it holds and takes a part only from a newer event;
-* ``customer_orders`` rows and the summary's totals are *derived* from order documents, so they
-  are the same whatever order the events came in.
+  it holds and takes a part only from a newer event.
+
+**No fold costs more as a customer's orders grow.** Each event touches a fixed number of
+documents: its order, that order's row and the customer's summary.
+
+*The profile is joined at read time.* The customer's name and contact (envelopes) live only in
+the summary; order documents do not copy them, so a profile change is one write however many
+orders the customer has. Order queries add the profile with ``with_customer`` (one more point
+read, cached in the customer's scope), and searching by name goes through the summaries'
+``searchName`` to their orders (``ViewStore.search_orders``).
+
+*The summary's totals are folded as deltas, exactly once.* Call ``H(o)`` the contribution of
+order ``o`` (its version, status, total and currency, see ``contribution``) that the summary's
+totals currently include:
+
+    H(o) = summary.inflight[o]      while o is in flight,
+           contribution(row of o)   otherwise (nothing while o has no row).
+
+``orderCount``, ``openOrders``, ``spent`` and ``ordersVersion`` are always the sums over
+``H``. An order event keeps that true with three conditional writes, in this order
+(``projections.projector``):
+
+1. *count* (summary): read the summary, **then** the row; if the order document's version ``v``
+   is newer than ``H(o)``, add ``contribution(v) - H(o)`` to the totals and, in the same write,
+   set ``inflight[o] = contribution(v)`` (``count_order``);
+2. *row*: write the row of version ``v`` (if it is newer than the stored one);
+3. *settle* (summary): read the summary, then the row; once the row has reached the in-flight
+   version, drop ``inflight[o]`` (``settle_order``). ``H(o)`` does not change: a version's
+   contribution is a function of the version (order documents apply versions gap-free).
+
+Why that is exactly once. A delta is applied only by the write that also records it, so no
+crash can separate the two: a fold that dies after step 1 left ``inflight[o] = v``, and its
+redelivery's step 1 finds ``H(o)`` at ``v`` and adds nothing, then writes the row and settles;
+one that dies after step 2 is settled by the redelivery's step 3; a newer event of that order
+arriving first takes its delta from the in-flight contribution and settles it. Races: a row
+moves to version ``w`` only after some summary write recorded ``inflight[o] >= w``, and settling
+needs the row there, so a row read *after* the summary is either covered by the summary's
+``inflight`` entry or was written after a summary write that fails our ETag check (we retry).
+Versions only grow (in ``inflight``, in rows), so a reordered or duplicated event never moves
+anything back. ``inflight`` holds only orders whose fold is under way or died awaiting its
+redelivery, so its size follows the concurrent folds, not the orders; at rest it is empty, and a
+rebuild from the archive gives the very same documents.
+
+The other summary fields are order-free: ``lastOrderAt`` (with ``lastOrderKey`` and
+``lastOrderCurrency``, the newest order by ``sortKey``) and ``updatedAt`` are maxima, idempotent
+and commutative. ``spent`` keeps the non-cancelled totals per currency, so ``totalSpent`` follows
+the credit currency when it changes (one entry per currency used, zero entries dropped so the
+map depends only on the orders' current states).
 
 Timestamps in views are event times (``updatedAt`` is the newest event folded in), never the
 wall clock, so rebuilding from the archive gives byte-identical documents.
+
+A summary written by the earlier layout (totals recomputed from every row, no ``inflight``)
+cannot take deltas: folding into one raises ``OutdatedSummary`` (the delivery fails and is
+retried) until the views are rebuilt (``python -m projections rebuild``) after deploying.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
 from typing import Any
 
 from contracts.customer_events import CreditLimitChanged, CustomerRegistered
@@ -32,6 +82,11 @@ from contracts.order_events import (
 
 Doc = dict[str, Any]
 OPEN_STATUSES = ("placed", "shipped")
+PROFILE_FIELDS = ("name", "email", "phone")
+
+
+class OutdatedSummary(RuntimeError):
+    """A summary of the layout before delta folds; rebuild the views to fold into it."""
 
 
 def new_order_doc(order_id: str) -> Doc:
@@ -39,10 +94,9 @@ def new_order_doc(order_id: str) -> Doc:
     return {
         "id": order_id, "orderId": order_id, "customerId": None, "status": "new",
         "currency": None, "lines": [], "total": 0, "shippingAddress": None,
-        "customer": None, "customerVersion": 0, "searchName": None,
         "carrier": None, "trackingNumber": None, "cancellationReason": None,
         "placedAt": None, "shippedAt": None, "deliveredAt": None, "cancelledAt": None,
-        "sortKey": None, "version": 0, "pending": [], "eventsAt": None, "updatedAt": None,
+        "sortKey": None, "version": 0, "pending": [], "updatedAt": None,
     }
 
 
@@ -81,7 +135,6 @@ def _apply_order(doc: Doc, event: Event) -> None:
     elif isinstance(payload, ShippingAddressChanged):
         doc["shippingAddress"] = payload.shipping_address.to_dict()
     doc["version"] = event.version
-    doc["eventsAt"] = _latest(doc["eventsAt"], at)
     doc["updatedAt"] = _latest(doc["updatedAt"], at)
 
 
@@ -91,18 +144,18 @@ def _latest(*moments: str | None) -> str | None:
     return max(known) if known else None
 
 
-def with_customer(doc: Doc, profile: Doc | None) -> Doc | None:
-    """The order with the customer's name and contact copied in, if ``profile`` is newer."""
-    if not profile or not profile.get("version") or doc["version"] < 1:
-        return None
-    if profile["version"] <= doc["customerVersion"]:
-        return None
-    updated = copy.deepcopy(doc)
-    updated["customer"] = {k: profile.get(k) for k in ("name", "email", "phone")}
-    updated["customerVersion"] = profile["version"]
-    updated["searchName"] = str(profile.get("name") or "").lower()
-    updated["updatedAt"] = _latest(doc["updatedAt"], profile.get("at"))
-    return updated
+def with_customer(order: Doc, profile: Doc | None) -> Doc:
+    """The order as queries show it: with the customer's name and contact (the read-time join).
+
+    ``profile`` is the summary's (``None`` before the customer's registration was folded);
+    ``customerVersion`` is its version and ``updatedAt`` counts the profile's event time, as
+    when the profile was copied into every order document.
+    """
+    if not profile or not profile.get("version"):
+        return {**order, "customer": None, "customerVersion": 0}
+    return {**order, "customer": {key: profile.get(key) for key in PROFILE_FIELDS},
+            "customerVersion": int(profile["version"]),
+            "updatedAt": _latest(order.get("updatedAt"), profile.get("at"))}
 
 
 def customer_row(doc: Doc) -> Doc | None:
@@ -110,23 +163,29 @@ def customer_row(doc: Doc) -> Doc | None:
     if doc["version"] < 1 or not doc["customerId"]:
         return None
     keys = ("orderId", "customerId", "status", "total", "currency", "placedAt", "version",
-            "sortKey")
-    # The order's own event time: the row must not depend on when the profile was merged.
-    return {"id": doc["id"], **{key: doc[key] for key in keys}, "updatedAt": doc["eventsAt"]}
+            "sortKey", "updatedAt")
+    return {"id": doc["id"], **{key: doc[key] for key in keys}}
+
+
+def contribution(row: Doc) -> Doc:
+    """What one order adds to its customer's summary totals, at the row's version."""
+    return {"version": int(row["version"]), "status": str(row["status"]),
+            "total": int(row["total"]), "currency": row["currency"]}
 
 
 def new_summary(customer_id: str) -> Doc:
     return {
-        "id": customer_id, "customerId": customer_id, "profile": None,
+        "id": customer_id, "customerId": customer_id, "profile": None, "searchName": None,
         "creditCurrency": None, "currencyVersion": 0, "currency": None, "orderCount": 0,
-        "openOrders": 0, "totalSpent": 0, "lastOrderAt": None, "ordersVersion": 0, "version": 0,
-        "updatedAt": None,
+        "openOrders": 0, "totalSpent": 0, "spent": {}, "lastOrderAt": None,
+        "lastOrderKey": None, "lastOrderCurrency": None, "ordersVersion": 0, "inflight": {},
+        "version": 0, "updatedAt": None,
     }
 
 
 def apply_customer_event(summary: Doc | None, event: Event) -> Doc | None:
     """The summary with the customer's profile or credit currency from ``event``, or ``None``."""
-    current = summary if summary is not None else new_summary(event.aggregate_id)
+    current = _current(summary, event.aggregate_id)
     payload = event.payload()
     updated = copy.deepcopy(current)
     if isinstance(payload, CustomerRegistered):
@@ -135,40 +194,91 @@ def apply_customer_event(summary: Doc | None, event: Event) -> Doc | None:
         updated["profile"] = {"name": payload.name, "email": payload.email,
                               "phone": payload.phone, "version": event.version,
                               "at": event.occurred_at}
+        updated["searchName"] = payload.name.lower()
     newer = event.version > current["currencyVersion"]
     if isinstance(payload, CustomerRegistered | CreditLimitChanged) and newer:
         updated.update(creditCurrency=payload.currency, currencyVersion=event.version)
     if updated == current:
         return None
-    updated["currency"] = updated["creditCurrency"] or current["currency"]
     updated["updatedAt"] = _latest(current["updatedAt"], event.occurred_at)
-    return _versioned(updated)
+    return _versioned(_priced(updated))
 
 
-def summarize(summary: Doc | None, customer_id: str, rows: Iterable[Doc]) -> Doc:
-    """The summary's totals recomputed from every list row of the customer.
+def count_order(summary: Doc | None, customer_id: str, row: Doc,
+                stored_row: Doc | None) -> Doc | None:
+    """Step 1 (*count*): the summary with ``row``'s contribution in place of ``H(o)``.
 
-    ``currency`` is the customer's credit currency; ``totalSpent`` adds up the orders in that
-    currency that were not cancelled. ``version`` grows by one with every order event folded for
-    the customer (and with profile changes), so it serves as the ETag of list and summary.
+    ``stored_row`` is the order's row as stored, read *after* ``summary``. ``None`` when the
+    summary already holds this version or a newer one of the order.
     """
-    updated = copy.deepcopy(summary) if summary is not None else new_summary(customer_id)
-    rows = sorted(rows, key=lambda row: str(row["sortKey"]))
-    currency = updated["creditCurrency"] or (rows[-1]["currency"] if rows else None)
-    updated.update(
-        currency=currency,
-        orderCount=len(rows),
-        openOrders=sum(1 for row in rows if row["status"] in OPEN_STATUSES),
-        totalSpent=sum(int(row["total"]) for row in rows
-                       if row["status"] != "cancelled" and row["currency"] == currency),
-        lastOrderAt=rows[-1]["placedAt"] if rows else None,
-        ordersVersion=sum(int(row["version"]) for row in rows),
-        updatedAt=_latest(updated["updatedAt"], *(row["updatedAt"] for row in rows)),
-    )
-    return _versioned(updated)
+    current = _current(summary, customer_id)
+    order_id = str(row["orderId"])
+    held = current["inflight"].get(order_id)
+    if held is None and stored_row is not None:
+        held = contribution(stored_row)
+    part = contribution(row)
+    if held is not None and held["version"] >= part["version"]:
+        return None
+    updated = copy.deepcopy(current)
+    _add(updated, held, -1)
+    _add(updated, part, 1)
+    updated["inflight"] = dict(sorted({**updated["inflight"], order_id: part}.items()))
+    if str(row["sortKey"]) > (updated["lastOrderKey"] or ""):
+        updated.update(lastOrderKey=row["sortKey"], lastOrderAt=row["placedAt"],
+                       lastOrderCurrency=row["currency"])
+    updated["updatedAt"] = _latest(updated["updatedAt"], row["updatedAt"])
+    return _versioned(_priced(updated))
+
+
+def settle_order(summary: Doc | None, order_id: str, stored_row: Doc | None) -> Doc | None:
+    """Step 3 (*settle*): forget the in-flight entry once the row (read after the summary) has
+    reached its version; the totals stay as they are. ``None`` when there is nothing to do."""
+    held = (summary or {}).get("inflight", {}).get(order_id)
+    if summary is None or held is None or stored_row is None:
+        return None
+    if int(stored_row["version"]) < int(held["version"]):
+        return None
+    updated = copy.deepcopy(summary)
+    del updated["inflight"][order_id]
+    return updated
+
+
+def _current(summary: Doc | None, customer_id: str) -> Doc:
+    if summary is None:
+        return new_summary(customer_id)
+    if "inflight" not in summary:
+        raise OutdatedSummary(f"customer_summary/{customer_id} predates delta folds; rebuild "
+                              "the views: python -m projections rebuild")
+    return summary
+
+
+def _add(summary: Doc, part: Doc | None, sign: int) -> None:
+    if part is None:
+        return
+    summary["orderCount"] += sign
+    if part["status"] in OPEN_STATUSES:
+        summary["openOrders"] += sign
+    if part["status"] != "cancelled":
+        spent = dict(summary["spent"])
+        amount = int(spent.pop(part["currency"], 0)) + sign * int(part["total"])
+        if amount:
+            spent[part["currency"]] = amount
+        summary["spent"] = dict(sorted(spent.items()))
+    summary["ordersVersion"] += sign * int(part["version"])
+
+
+def _priced(summary: Doc) -> Doc:
+    """``currency`` is the credit currency (else the newest order's); ``totalSpent`` adds up the
+    customer's orders in that currency that were not cancelled."""
+    currency = summary["creditCurrency"] or summary["lastOrderCurrency"]
+    summary["currency"] = currency
+    summary["totalSpent"] = int(summary["spent"].get(currency, 0)) if currency else 0
+    return summary
 
 
 def _versioned(summary: Doc) -> Doc:
+    """``version`` grows by one with every order event folded for the customer (and with
+    profile changes), so it serves as the ETag of the customer's list and summary."""
     profile_version = (summary["profile"] or {}).get("version", 0)
     summary["version"] = (summary["ordersVersion"] + max(profile_version,
                                                          summary["currencyVersion"]))

@@ -1,18 +1,25 @@
 """Fold one Event Grid event into the views, then invalidate the cached queries it affects.
 
-The order document is the primary fold; the customer's list row and summary are derived from
-it. Every step is a conditional write retried on conflict, and every step runs again on a
+Every event costs a fixed number of reads and writes, however many orders its customer has:
+
+* an order event writes the order document, then counts the order into the customer's summary,
+  writes the order's list row and settles the summary (the three steps and why they count each
+  order exactly once under duplicates, reordering and crashes are in ``projections.fold``);
+* a customer event writes the summary only: the profile is not copied into order documents,
+  queries join it at read time.
+
+Every step is a conditional write retried on conflict, and every step runs again on a
 redelivery even when the order document already had the event, so a fold that died half way is
-completed by the next delivery. The customer's name and contact reach order documents from both
-sides ("write, then look"): an order fold writes its row and then reads the profile; a
-registration writes the profile and then reads the rows. Whichever runs second sees the other's
-write, so no interleaving leaves an order without its customer.
+completed by the next delivery. A fold reads the views' active generations once and keeps them
+to its end, so a rebuild's switch never splits it: the summary and the rows it counts against are
+always of one generation (``projections.rebuild``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from contracts.events import EVENT_PAYLOADS, Event, from_event_grid
@@ -24,7 +31,6 @@ from readmodels.query_cache import QueryCache
 from readmodels.views import (
     CUSTOMER_ORDERS,
     CUSTOMER_SUMMARY,
-    MAX_PAGE,
     ORDER_DETAILS,
     PRODUCTS,
     DocumentExists,
@@ -36,6 +42,9 @@ log = get_logger("orders.projections")
 Doc = dict[str, Any]
 MAX_ATTEMPTS = 50
 PROFILE_EVENTS = {"Orders.CustomerRegistered", "Orders.CreditLimitChanged"}
+# The generations the fold running in this thread (context) reads and writes.
+_fold_generations: ContextVar[Mapping[str, int] | None] = ContextVar("fold_generations",
+                                                                     default=None)
 
 
 class ProjectionConflict(RuntimeError):
@@ -55,7 +64,8 @@ def product_scope(sku: str) -> str:
 
 
 class Projector:
-    """Applies events to one set of views; ``generations`` pins them (the rebuild's catch-up)."""
+    """Applies events to one set of views. Each fold keeps the generations active when it
+    starts; ``generations`` pins some views for every fold (the rebuild's catch-up)."""
 
     def __init__(self, views: ViewStore, cache: QueryCache | None,
                  generations: Mapping[str, int] | None = None) -> None:
@@ -71,6 +81,13 @@ class Projector:
         self.apply(from_event_grid(message))
 
     def apply(self, event: Event) -> None:
+        token = _fold_generations.set({**self._views.generations(), **self._generations})
+        try:
+            self._dispatch(event)
+        finally:
+            _fold_generations.reset(token)
+
+    def _dispatch(self, event: Event) -> None:
         if event.stream == ORDERS_STREAM:
             self._order_event(event)
         elif event.stream == CUSTOMERS_STREAM and event.type in PROFILE_EVENTS:
@@ -97,52 +114,36 @@ class Projector:
         row = fold.customer_row(doc)
         assert row is not None
         customer_id = str(doc["customerId"])
+        # 1. count: the row is read after the summary (``_update`` reads, then computes).
+        summary = self._update(CUSTOMER_SUMMARY, customer_id, customer_id,
+                               lambda current: fold.count_order(
+                                   current, customer_id, row, self._row(customer_id, order_id)))
+        # 2. the row, only after the summary holds its version.
         self._update(CUSTOMER_ORDERS, order_id, customer_id,
                      lambda current: row if _older(current, row) else None)
-        summary = self._refresh_summary(customer_id, None)
-        profile = (summary or {}).get("profile")
-        if profile and profile["version"] > doc["customerVersion"]:
-            self._update(ORDER_DETAILS, order_id, order_id,
-                         lambda current: fold.with_customer(current, profile) if current else None)
-        self._invalidate(order_scope(order_id), customer_scope(customer_id))
+        # 3. settle, if anything is in flight for this order (left by us or by a fold that died).
+        if order_id in (summary or {}).get("inflight", {}):
+            self._update(CUSTOMER_SUMMARY, customer_id, customer_id,
+                         lambda current: fold.settle_order(current, order_id,
+                                                           self._row(customer_id, order_id)))
+        # The customer's scope first: an order query reads both, and a reader between the two
+        # invalidations must not cache the new order next to a profile entry about to go.
+        self._invalidate(customer_scope(customer_id), order_scope(order_id))
 
     # -- customer stream ---------------------------------------------------------------------
 
     def _customer_event(self, event: Event) -> None:
         customer_id = event.aggregate_id
-        summary = self._refresh_summary(customer_id, event)
-        profile = (summary or {}).get("profile")
-        scopes = [customer_scope(customer_id)]
-        for row in self.rows_of(customer_id):
-            order_id = str(row["id"])
-            if profile:
-                self._update(ORDER_DETAILS, order_id, order_id,
-                             lambda cur: fold.with_customer(cur, profile) if cur else None)
-            scopes.append(order_scope(order_id))
-        self._invalidate(*scopes)
+        self._update(CUSTOMER_SUMMARY, customer_id, customer_id,
+                     lambda current: fold.apply_customer_event(current, event))
+        self._invalidate(customer_scope(customer_id))
 
     # -- shared ------------------------------------------------------------------------------
 
-    def _refresh_summary(self, customer_id: str, event: Event | None) -> Doc | None:
-        """Recompute the summary from every row, reading the rows *after* the summary's ETag."""
-
-        def compute(current: Doc | None) -> Doc | None:
-            base = current
-            if event is not None:
-                base = fold.apply_customer_event(current, event) or current
-            return fold.summarize(base, customer_id, self.rows_of(customer_id))
-
-        return self._update(CUSTOMER_SUMMARY, customer_id, customer_id, compute)
-
-    def rows_of(self, customer_id: str) -> Iterator[Doc]:
-        after: str | None = None
-        while True:
-            page = self._views.customer_orders(customer_id, status=None, limit=MAX_PAGE,
-                                               after=after, generation=self._gen(CUSTOMER_ORDERS))
-            yield from page
-            if len(page) < MAX_PAGE:
-                return
-            after = str(page[-1]["sortKey"])
+    def _row(self, customer_id: str, order_id: str) -> Doc | None:
+        stored = self._views.read(CUSTOMER_ORDERS, order_id, customer_id,
+                                  self._gen(CUSTOMER_ORDERS))
+        return stored.doc if stored else None
 
     def _update(self, view: str, doc_id: str, partition: str,
                 compute: Callable[[Doc | None], Doc | None]) -> Doc | None:
@@ -166,7 +167,8 @@ class Projector:
         raise ProjectionConflict(f"{view}/{doc_id} kept changing; giving up for now")
 
     def _gen(self, view: str) -> int | None:
-        return self._generations.get(view)
+        pinned = _fold_generations.get()
+        return (pinned if pinned is not None else self._generations).get(view)
 
     def _invalidate(self, *scopes: str) -> None:
         if self._cache is not None:

@@ -4,9 +4,16 @@
    an in-memory SQLite store (one code path for live folds and rebuilds: identical views).
 2. Copy the rebuilt views into a fresh generation of the real store, while the app keeps
    reading and folding into the active one.
-3. Switch the active generation, wait until every instance has seen the switch, then fold the
-   events archived since step 1 (folds are idempotent, so overlap is harmless), invalidate the
-   cache of every document written, and drop the old generation.
+3. Switch the active generations, all in one step, wait until every instance has seen the
+   switch, then fold the events archived since step 1 (folds are idempotent, so overlap is
+   harmless), invalidate the cache of every document written, and drop the old generations.
+
+``customer_orders`` and ``customer_summary`` are rebuilt together or not at all: the summary's
+totals are folded as deltas against the rows (``projections.fold``), so a summary and rows of
+different replays would disagree for good. The single switch, and the projector reading the
+active generations once per fold, keep every live fold on one side of the switch: a fold that
+started before it writes only into the old generations, and its event is folded again from the
+archive by the catch-up.
 """
 
 from __future__ import annotations
@@ -21,9 +28,10 @@ from projections.projector import Projector, customer_scope, order_scope
 from readmodels.event_archive import EventArchive
 from readmodels.query_cache import QueryCache
 from readmodels.sqlite_views import SqliteViewStore
-from readmodels.views import VIEWS, ViewStore
+from readmodels.views import CUSTOMER_ORDERS, CUSTOMER_SUMMARY, VIEWS, ViewStore
 
 PAGE = 1000
+LEDGER = (CUSTOMER_ORDERS, CUSTOMER_SUMMARY)  # rebuilt together (see above)
 
 
 class Progress:
@@ -102,7 +110,10 @@ def rebuild(views: ViewStore, archive: EventArchive, cache: QueryCache | None,
             targets: Iterable[str] = VIEWS, *, switch_delay: float = 0.0,
             out: TextIO = sys.stderr) -> RebuildReport:
     """Rebuild ``targets``; ``switch_delay`` is how long readers may cache the old pointer."""
-    targets = [view for view in VIEWS if view in set(targets)]
+    wanted = set(targets)
+    if wanted & set(LEDGER):
+        wanted |= set(LEDGER)
+    targets = [view for view in VIEWS if view in wanted]
     report = RebuildReport()
     memory, report.events, position = replay_archive(archive, out)
     active = views.generations()
@@ -113,8 +124,7 @@ def rebuild(views: ViewStore, archive: EventArchive, cache: QueryCache | None,
         docs = _copy(memory, views, view, generation, out)
         report.documents[view], report.generations[view] = len(docs), generation
         written += docs
-    for view in targets:
-        views.switch(view, report.generations[view])
+    views.switch(report.generations)
     time.sleep(switch_delay)  # let every instance's cached generation pointer expire
     live = Projector(views, cache)
     for _, event in archive.read_all(after=position, limit=10**9):

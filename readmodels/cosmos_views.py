@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from itertools import islice
 from typing import Any
 
@@ -23,6 +23,7 @@ from azure.cosmos import exceptions as cosmos_errors
 
 from readmodels.views import (
     CUSTOMER_ORDERS,
+    CUSTOMER_SUMMARY,
     ORDER_DETAILS,
     PARTITION_KEYS,
     VIEWS,
@@ -144,8 +145,10 @@ class CosmosViewStore:
     def search_orders(self, *, id_prefix: str, name_part: str, tracking_number: str,
                       limit: int, generation: int | None = None) -> list[dict[str, Any]]:
         clauses, params = [], []
+        customers = self._customers_named(name_part, limit) if name_part else []
         for clause, name, value in (("STARTSWITH(c.id, @prefix)", "@prefix", id_prefix),
-                                    ("CONTAINS(c.searchName, @name)", "@name", name_part),
+                                    ("ARRAY_CONTAINS(@customers, c.customerId)", "@customers",
+                                     customers),
                                     ("c.trackingNumber = @tracking", "@tracking",
                                      tracking_number)):
             if value:
@@ -159,6 +162,18 @@ class CosmosViewStore:
             query=sql, parameters=params, enable_cross_partition_query=True,
             max_item_count=limit)
         return [_plain(item) for item in islice(items, limit)]
+
+    def _customers_named(self, name_part: str, limit: int) -> list[str]:
+        """The customers whose name contains ``name_part`` and who have orders, newest last
+        order first, at most ``limit``. Enough for the newest ``limit`` orders of *all* such
+        customers: one left out comes after ``limit`` customers whose last orders are each
+        newer than any of its own, so none of its orders can be among the newest ``limit``."""
+        items = self._resolve(CUSTOMER_SUMMARY, None).query_items(
+            query="SELECT c.customerId FROM c WHERE CONTAINS(c.searchName, @name) "
+                  "AND IS_STRING(c.lastOrderKey) ORDER BY c.lastOrderKey DESC",
+            parameters=[{"name": "@name", "value": name_part}],
+            enable_cross_partition_query=True, max_item_count=limit)
+        return [str(item["customerId"]) for item in islice(items, limit)]
 
     def scan(self, view: str, generation: int | None = None) -> Iterator[dict[str, Any]]:
         for item in self._resolve(view, generation).read_all_items():
@@ -184,10 +199,12 @@ class CosmosViewStore:
         self._delete_container(view, generation)
         self._container(view, generation, create=True)
 
-    def switch(self, view: str, generation: int) -> None:
-        self._container(view, generation)  # validates the name
-        active = {**self.generations(), check_view(view): generation}
-        self._catalog.upsert_item(body={"id": CATALOG_ID, **active})
+    def switch(self, generations: Mapping[str, int]) -> None:
+        for view, generation in generations.items():
+            self._container(view, generation)  # validates the name
+        active = {**self.generations(), **{check_view(view): generation
+                                           for view, generation in generations.items()}}
+        self._catalog.upsert_item(body={"id": CATALOG_ID, **active})  # one document: atomic
         self._active = (time.monotonic(), active)
 
     def drop(self, view: str, generation: int) -> None:

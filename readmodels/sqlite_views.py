@@ -14,13 +14,14 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from readmodels.sqlite_file import open_database
 from readmodels.views import (
     CUSTOMER_ORDERS,
+    CUSTOMER_SUMMARY,
     ORDER_DETAILS,
     VIEWS,
     DocumentExists,
@@ -134,10 +135,12 @@ class SqliteViewStore:
                       limit: int, generation: int | None = None) -> list[dict[str, Any]]:
         with self._lock:
             table = self._resolve(ORDER_DETAILS, generation)
+            summaries = self._resolve(CUSTOMER_SUMMARY, None)
             rows = self._db.execute(
                 f'SELECT body FROM "{table}" WHERE sort_key IS NOT NULL AND ('
                 "(?1 != '' AND substr(id, 1, length(?1)) = ?1) "
-                "OR (?2 != '' AND instr(search_name, ?2) > 0) "
+                "OR (?2 != '' AND json_extract(body, '$.customerId') IN ("
+                f'SELECT pk FROM "{summaries}" WHERE instr(search_name, ?2) > 0)) '
                 "OR (?3 != '' AND tracking = ?3)) ORDER BY sort_key DESC LIMIT ?4",
                 (id_prefix, name_part, tracking_number, limit),
             ).fetchall()
@@ -163,15 +166,16 @@ class SqliteViewStore:
             self._db.execute(f'DROP TABLE IF EXISTS "{table}"')
             self._create_table(table)
 
-    def switch(self, view: str, generation: int) -> None:
-        table = _table(view, generation)
-        with self._lock, self._db:
-            exists = self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                                      "AND name = ?", (table,)).fetchone()
-            if not exists:
-                raise UnknownView(f"{view} has no generation {generation}")
-            self._db.execute("UPDATE generations SET generation = ? WHERE view = ?",
-                             (generation, view))
+    def switch(self, generations: Mapping[str, int]) -> None:
+        tables = {view: _table(view, generation) for view, generation in generations.items()}
+        with self._lock, self._db:  # one transaction: every reader sees all or none
+            for view, table in tables.items():
+                exists = self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                          "AND name = ?", (table,)).fetchone()
+                if not exists:
+                    raise UnknownView(f"{view} has no generation {generations[view]}")
+            self._db.executemany("UPDATE generations SET generation = ? WHERE view = ?",
+                                 [(generation, view) for view, generation in generations.items()])
 
     def drop(self, view: str, generation: int) -> None:
         table = _table(view, generation)

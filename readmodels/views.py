@@ -17,7 +17,7 @@ switches the active pointer, so queries keep reading the old one meanwhile.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -117,9 +117,11 @@ class ViewStore(Protocol):
 
     def search_orders(self, *, id_prefix: str, name_part: str, tracking_number: str,
                       limit: int, generation: int | None = None) -> list[dict[str, Any]]:
-        """``order_details`` documents whose id starts with ``id_prefix``, whose lower-cased
-        customer name contains ``name_part``, or whose tracking number equals
-        ``tracking_number``; newest first, at most ``limit``."""
+        """``order_details`` documents whose id starts with ``id_prefix``, whose customer's
+        lower-cased name (the ``searchName`` of their ``customer_summary``; order documents do
+        not copy the profile) contains ``name_part``, or whose tracking number equals
+        ``tracking_number``; newest first, at most ``limit``. ``generation`` is that of
+        ``order_details``; summaries are read in their active generation."""
         ...
 
     def scan(self, view: str, generation: int | None = None) -> Iterator[dict[str, Any]]:
@@ -134,8 +136,9 @@ class ViewStore(Protocol):
         """Create an empty generation of a view (dropping a leftover one with that number)."""
         ...
 
-    def switch(self, view: str, generation: int) -> None:
-        """Make ``generation`` the active one for every reader and writer."""
+    def switch(self, generations: Mapping[str, int]) -> None:
+        """Make these generations (view -> generation) the active ones for every reader and
+        writer, all in one step: a reader never sees some of them switched and others not."""
         ...
 
     def drop(self, view: str, generation: int) -> None:

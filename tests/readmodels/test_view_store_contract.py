@@ -30,12 +30,18 @@ def row(order_id: str, customer_id: str, placed: str, status: str = "placed",
             "sortKey": f"{placed}|{order_id}", "updatedAt": placed}
 
 
-def detail(order_id: str, name: str = "Ada Lovelace", tracking: str | None = None,
+def detail(order_id: str, customer: str = "c-1", tracking: str | None = None,
            version: int = 1, placed: str = "2024-05-01T10:00:00.000Z") -> dict[str, Any]:
-    return {"id": order_id, "orderId": order_id, "customerId": "c-1", "version": version,
-            "searchName": name.lower(), "trackingNumber": tracking,
-            "sortKey": f"{placed}|{order_id}" if version else None,
-            "customer": {"name": name}, "lines": [{"sku": "A", "quantity": 1}]}
+    return {"id": order_id, "orderId": order_id, "customerId": customer, "version": version,
+            "trackingNumber": tracking, "sortKey": f"{placed}|{order_id}" if version else None,
+            "lines": [{"sku": "A", "quantity": 1}]}
+
+
+def summary(customer_id: str, name: str, last_order_key: str | None) -> dict[str, Any]:
+    """A customer's summary as far as searching by name needs it: order documents do not copy
+    the profile; the summary's ``searchName`` leads to the customer's orders."""
+    return {"id": customer_id, "customerId": customer_id, "profile": {"name": name},
+            "searchName": name.lower(), "lastOrderKey": last_order_key, "version": 1}
 
 
 def test_create_then_read_returns_the_document_and_an_etag(views: ViewStore) -> None:
@@ -58,7 +64,7 @@ def test_create_refuses_an_existing_id(views: ViewStore) -> None:
     order_id = fresh()
     views.create(ORDER_DETAILS, detail(order_id))
     with pytest.raises(DocumentExists):
-        views.create(ORDER_DETAILS, detail(order_id, name="Someone Else"))
+        views.create(ORDER_DETAILS, detail(order_id, customer="c-2"))
 
 
 def test_replace_needs_the_etag_it_read(views: ViewStore) -> None:
@@ -124,23 +130,68 @@ def test_customer_orders_bind_values_literally(views: ViewStore) -> None:
         assert views.customer_orders(hostile, status=None, limit=5, after=None) == []
 
 
-def test_search_by_id_prefix_name_or_tracking_number(views: ViewStore) -> None:
-    tag = uuid.uuid4().hex[:8]
-    views.create(ORDER_DETAILS, detail(f"ord-{tag}-1", name=f"Grace {tag} Hopper",
-                                       placed="2024-05-02T00:00:00.000Z"))
-    views.create(ORDER_DETAILS, detail(f"ord-{tag}-2", tracking=f"TRK{tag}",
-                                       placed="2024-05-03T00:00:00.000Z"))
-    views.create(ORDER_DETAILS, detail(f"ord-{tag}-3", version=0))  # not placed: never listed
-
+def _searcher(views: ViewStore, limit: int = 10) -> Callable[..., list[str]]:
     def ids(**query: str) -> list[str]:
         args = {"id_prefix": "", "name_part": "", "tracking_number": "", **query}
-        return [d["id"] for d in views.search_orders(limit=10, **args)]
+        return [d["id"] for d in views.search_orders(limit=limit, **args)]
+
+    return ids
+
+
+def test_search_by_id_prefix_name_or_tracking_number(views: ViewStore) -> None:
+    tag = uuid.uuid4().hex[:8]
+    grace, other = f"c-{tag}-g", f"c-{tag}-o"
+    first, second = "2024-05-02T00:00:00.000Z", "2024-05-03T00:00:00.000Z"
+    views.create(CUSTOMER_SUMMARY, summary(grace, f"Grace {tag} Hopper",
+                                           f"{first}|ord-{tag}-1"))
+    views.create(CUSTOMER_SUMMARY, summary(other, "Someone Else", f"{second}|ord-{tag}-2"))
+    views.create(ORDER_DETAILS, detail(f"ord-{tag}-1", grace, placed=first))
+    views.create(ORDER_DETAILS, detail(f"ord-{tag}-2", other, tracking=f"TRK{tag}",
+                                       placed=second))
+    views.create(ORDER_DETAILS, detail(f"ord-{tag}-3", grace, version=0))  # never listed
+    ids = _searcher(views)
 
     assert ids(id_prefix=f"ord-{tag}") == [f"ord-{tag}-2", f"ord-{tag}-1"]
     assert ids(name_part=f"grace {tag}") == [f"ord-{tag}-1"]
+    assert ids(name_part=f"grace {tag}", tracking_number=f"TRK{tag}") == [
+        f"ord-{tag}-2", f"ord-{tag}-1"]
     assert ids(tracking_number=f"TRK{tag}") == [f"ord-{tag}-2"]
     assert ids(tracking_number=f"trk{tag}") == []
     assert ids(name_part="' OR 1=1 --", id_prefix="") == []
+    assert ids(name_part=f"nobody {tag}") == []
+
+
+def test_search_by_name_follows_the_summary(views: ViewStore) -> None:
+    """A renamed customer is found by the new name at once: one summary write, however many
+    orders they have."""
+    tag = uuid.uuid4().hex[:8]
+    customer, placed = f"c-{tag}", "2024-05-02T00:00:00.000Z"
+    etag = views.create(CUSTOMER_SUMMARY, summary(customer, f"Old {tag}", f"{placed}|o1-{tag}"))
+    for index in range(3):
+        views.create(ORDER_DETAILS, detail(f"o{index}-{tag}", customer, placed=placed))
+    ids = _searcher(views)
+    assert len(ids(name_part=f"old {tag}")) == 3
+    views.replace(CUSTOMER_SUMMARY, summary(customer, f"New {tag}", f"{placed}|o1-{tag}"), etag)
+    assert ids(name_part=f"old {tag}") == []
+    assert len(ids(name_part=f"new {tag}")) == 3
+
+
+def test_search_by_name_gives_the_newest_orders_of_many_customers(views: ViewStore) -> None:
+    tag = uuid.uuid4().hex[:8]
+    orders: list[tuple[str, str]] = []  # (placedAt, id)
+    for number, days in enumerate(((1, 9), (2, 3), (4, 5), (6, 7), (8, 8))):
+        customer = f"c{number}-{tag}"
+        keys = []
+        for index, day in enumerate(days):
+            placed, order_id = f"2024-05-0{day}T1{index}:00:00.000Z", f"o{number}{index}-{tag}"
+            views.create(ORDER_DETAILS, detail(order_id, customer, placed=placed))
+            orders.append((placed, order_id))
+            keys.append(f"{placed}|{order_id}")
+        views.create(CUSTOMER_SUMMARY, summary(customer, f"Smith {tag} {number}", max(keys)))
+    views.create(CUSTOMER_SUMMARY, summary(f"c-none-{tag}", f"Smith {tag} none", None))
+    newest = [order_id for _, order_id in sorted(orders, reverse=True)]
+    for limit in (1, 3, 4, 10):
+        assert _searcher(views, limit)(name_part=f"smith {tag}") == newest[:limit]
 
 
 def test_scan_returns_every_document(views: ViewStore) -> None:
@@ -160,7 +211,7 @@ def test_a_new_generation_is_filled_apart_and_switched_in(views: ViewStore) -> N
     views.create(CUSTOMER_SUMMARY, {**summary, "version": 7}, generation=2)
     before = views.read(CUSTOMER_SUMMARY, customer, customer)
     assert before is not None and before.doc["version"] == 1  # readers still see the old one
-    views.switch(CUSTOMER_SUMMARY, 2)
+    views.switch({CUSTOMER_SUMMARY: 2})
     assert views.generations()[CUSTOMER_SUMMARY] == 2
     after = views.read(CUSTOMER_SUMMARY, customer, customer)
     assert after is not None and after.doc["version"] == 7
@@ -168,3 +219,20 @@ def test_a_new_generation_is_filled_apart_and_switched_in(views: ViewStore) -> N
         views.prepare(CUSTOMER_SUMMARY, 2)  # never wipe the active generation
     views.drop(CUSTOMER_SUMMARY, 1)
     assert views.generations()[ORDER_DETAILS] == 1
+
+
+def test_views_switch_together(views: ViewStore) -> None:
+    """A rebuild switches the rows and the summary counted against them in one step."""
+    customer, order_id = fresh("c"), fresh()
+    views.prepare(CUSTOMER_SUMMARY, 2)
+    views.create(CUSTOMER_SUMMARY, {"id": customer, "customerId": customer, "version": 1},
+                 generation=2)
+    views.prepare(CUSTOMER_ORDERS, 2)
+    views.create(CUSTOMER_ORDERS, row(order_id, customer, "2024-05-01T10:00:00.000Z"),
+                 generation=2)
+    views.switch({CUSTOMER_SUMMARY: 2, CUSTOMER_ORDERS: 2})
+    active = views.generations()
+    assert (active[CUSTOMER_SUMMARY], active[CUSTOMER_ORDERS], active[ORDER_DETAILS]) == (2, 2, 1)
+    assert views.read(CUSTOMER_SUMMARY, customer, customer) is not None
+    listed = views.customer_orders(customer, status=None, limit=5, after=None)
+    assert [r["id"] for r in listed] == [order_id]

@@ -61,13 +61,15 @@ Timestamps in views are event times (``updatedAt`` is the newest event folded in
 wall clock, so rebuilding from the archive gives byte-identical documents.
 
 A summary written by the earlier layout (totals recomputed from every row, no ``inflight``)
-cannot take deltas: folding into one raises ``OutdatedSummary`` (the delivery fails and is
-retried) until the views are rebuilt (``python -m projections rebuild``) after deploying.
+cannot take deltas: folding into one raises ``OutdatedSummary``, and the projector migrates it
+once (``migrated_summary``: its totals counted from the customer's rows, which is exactly
+``H`` with nothing in flight) before folding again. A rebuild gives the same documents.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from typing import Any
 
 from contracts.customer_events import CreditLimitChanged, CustomerRegistered
@@ -86,7 +88,7 @@ PROFILE_FIELDS = ("name", "email", "phone")
 
 
 class OutdatedSummary(RuntimeError):
-    """A summary of the layout before delta folds; rebuild the views to fold into it."""
+    """A summary of the layout before delta folds: migrate it (``migrated_summary``) first."""
 
 
 def new_order_doc(order_id: str) -> Doc:
@@ -247,9 +249,26 @@ def _current(summary: Doc | None, customer_id: str) -> Doc:
     if summary is None:
         return new_summary(customer_id)
     if "inflight" not in summary:
-        raise OutdatedSummary(f"customer_summary/{customer_id} predates delta folds; rebuild "
-                              "the views: python -m projections rebuild")
+        raise OutdatedSummary(f"customer_summary/{customer_id} predates delta folds")
     return summary
+
+
+def migrated_summary(old: Doc, rows: Iterable[Doc]) -> Doc:
+    """An earlier-layout summary in today's: profile and credit currency kept, totals and the
+    newest order counted once from the rows, nothing in flight."""
+    summary = new_summary(str(old["customerId"]))
+    profile = old.get("profile")
+    summary.update(profile=profile, creditCurrency=old.get("creditCurrency"),
+                   currencyVersion=int(old.get("currencyVersion") or 0),
+                   searchName=str(profile["name"]).lower() if profile else None,
+                   updatedAt=old.get("updatedAt"))
+    for row in rows:
+        _add(summary, contribution(row), 1)
+        if str(row["sortKey"]) > (summary["lastOrderKey"] or ""):
+            summary.update(lastOrderKey=row["sortKey"], lastOrderAt=row["placedAt"],
+                           lastOrderCurrency=row["currency"])
+        summary["updatedAt"] = _latest(summary["updatedAt"], row.get("updatedAt"))
+    return _versioned(_priced(summary))
 
 
 def _add(summary: Doc, part: Doc | None, sign: int) -> None:

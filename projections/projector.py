@@ -18,7 +18,7 @@ always of one generation (``projections.rebuild``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -31,6 +31,7 @@ from readmodels.query_cache import QueryCache
 from readmodels.views import (
     CUSTOMER_ORDERS,
     CUSTOMER_SUMMARY,
+    MAX_PAGE,
     ORDER_DETAILS,
     PRODUCTS,
     DocumentExists,
@@ -115,17 +116,15 @@ class Projector:
         assert row is not None
         customer_id = str(doc["customerId"])
         # 1. count: the row is read after the summary (``_update`` reads, then computes).
-        summary = self._update(CUSTOMER_SUMMARY, customer_id, customer_id,
-                               lambda current: fold.count_order(
-                                   current, customer_id, row, self._row(customer_id, order_id)))
+        summary = self._update_summary(customer_id, lambda current: fold.count_order(
+            current, customer_id, row, self._row(customer_id, order_id)))
         # 2. the row, only after the summary holds its version.
         self._update(CUSTOMER_ORDERS, order_id, customer_id,
                      lambda current: row if _older(current, row) else None)
         # 3. settle, if anything is in flight for this order (left by us or by a fold that died).
         if order_id in (summary or {}).get("inflight", {}):
-            self._update(CUSTOMER_SUMMARY, customer_id, customer_id,
-                         lambda current: fold.settle_order(current, order_id,
-                                                           self._row(customer_id, order_id)))
+            self._update_summary(customer_id, lambda current: fold.settle_order(
+                current, order_id, self._row(customer_id, order_id)))
         # The customer's scope first: an order query reads both, and a reader between the two
         # invalidations must not cache the new order next to a profile entry about to go.
         self._invalidate(customer_scope(customer_id), order_scope(order_id))
@@ -134,11 +133,34 @@ class Projector:
 
     def _customer_event(self, event: Event) -> None:
         customer_id = event.aggregate_id
-        self._update(CUSTOMER_SUMMARY, customer_id, customer_id,
-                     lambda current: fold.apply_customer_event(current, event))
+        self._update_summary(customer_id, lambda current: fold.apply_customer_event(current,
+                                                                                   event))
         self._invalidate(customer_scope(customer_id))
 
     # -- shared ------------------------------------------------------------------------------
+
+    def _update_summary(self, customer_id: str,
+                        compute: Callable[[Doc | None], Doc | None]) -> Doc | None:
+        """``_update`` of the customer's summary; a summary of the earlier layout is migrated
+        first, once (reading the customer's rows that one time)."""
+        try:
+            return self._update(CUSTOMER_SUMMARY, customer_id, customer_id, compute)
+        except fold.OutdatedSummary:
+            rows = list(self._all_rows(customer_id))
+            self._update(CUSTOMER_SUMMARY, customer_id, customer_id, lambda current: (
+                fold.migrated_summary(current, rows)
+                if current is not None and "inflight" not in current else None))
+            return self._update(CUSTOMER_SUMMARY, customer_id, customer_id, compute)
+
+    def _all_rows(self, customer_id: str) -> Iterator[Doc]:
+        after: str | None = None
+        while True:
+            page = self._views.customer_orders(customer_id, status=None, limit=MAX_PAGE,
+                                               after=after, generation=self._gen(CUSTOMER_ORDERS))
+            yield from page
+            if len(page) < MAX_PAGE:
+                return
+            after = str(page[-1]["sortKey"])
 
     def _row(self, customer_id: str, order_id: str) -> Doc | None:
         stored = self._views.read(CUSTOMER_ORDERS, order_id, customer_id,

@@ -1,10 +1,38 @@
 """devhost's own tests drive the sample app in apps/sample on a real host process."""
 
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.fresh import DEVHOST, clean_env
+
 SAMPLE = Path(__file__).parent / "apps" / "sample"
+
+
+@pytest.fixture(scope="session")
+def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """`fresh_venv(name, *requirements)`: a new virtual environment outside this repository
+    with devhost installed from its path (`pip install PATH`), pytest and `requirements`;
+    made once per name and session."""
+    made: dict[str, Path] = {}
+
+    def make(name: str, *requirements: str) -> Path:
+        if name not in made:
+            root = tmp_path_factory.mktemp(f"venv-{name}")
+            venv = root / "venv"
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+            result = subprocess.run(
+                [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(DEVHOST),
+                 "pytest", *requirements],
+                cwd=root, env=clean_env(), capture_output=True, text=True, timeout=900)
+            assert result.returncode == 0, result.stdout + result.stderr
+            made[name] = venv
+        return made[name]
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -5,41 +5,26 @@ foreign project's conftest.py. Nothing here imports the devhost under test."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-DEVHOST = Path(__file__).resolve().parent.parent  # the folder with pyproject.toml
+from tests.fresh import clean_env
+
 APPS = Path(__file__).resolve().parent / "apps"
 READY = re.compile(r"devhost ready on (http://\S+)")
 
 
-def _clean_env(**extra: str) -> dict[str, str]:
-    """The environment of a shell outside this repository: no venv, no PYTHONPATH."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME"} and not k.startswith("PYTEST")}
-    return {**env, "PYTHONUNBUFFERED": "1", **extra}
-
-
 @pytest.fixture(scope="module")
-def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def fresh(fresh_venv: Callable[..., Path]) -> Path:
     """A virtual environment with only devhost (from its path) and pytest installed."""
-    root = tmp_path_factory.mktemp("fresh")
-    venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    result = subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(DEVHOST), "pytest"],
-        cwd=root, env=_clean_env(), capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return venv
+    return fresh_venv("newest")
 
 
 @pytest.fixture
@@ -56,7 +41,7 @@ def served(fresh: Path, elsewhere: Path, tmp_path: Path) -> Iterator[tuple[str, 
     data = tmp_path / "data"
     proc = subprocess.Popen([str(fresh / "bin" / "devhost"), "start", "--app", str(elsewhere),
                              "--port", "0", "--data", str(data)],
-                            cwd=tmp_path, env=_clean_env(), stdout=subprocess.PIPE,
+                            cwd=tmp_path, env=clean_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     lines: list[str] = []
@@ -80,7 +65,7 @@ def served(fresh: Path, elsewhere: Path, tmp_path: Path) -> Iterator[tuple[str, 
 def test_the_installed_package_is_the_one_that_runs(fresh: Path, tmp_path: Path) -> None:
     out = subprocess.run([str(fresh / "bin" / "python"), "-c",
                           "import devhost, json; print(json.dumps(devhost.__file__))"],
-                         cwd=tmp_path, env=_clean_env(), capture_output=True, text=True,
+                         cwd=tmp_path, env=clean_env(), capture_output=True, text=True,
                          check=True).stdout
     assert Path(json.loads(out)).is_relative_to(fresh)
 
@@ -101,19 +86,19 @@ def test_devhost_start_serves_someone_elses_app(served: tuple[str, Path], fresh:
 
     # The other commands of the console script, and the monitor's page (package data).
     keys = json.loads(subprocess.run([str(fresh / "bin" / "devhost"), "keys", "--data", str(data)],
-                                     env=_clean_env(), capture_output=True, text=True,
+                                     env=clean_env(), capture_output=True, text=True,
                                      check=True).stdout)
     system_key = keys["systemKeys"]["durabletask_extension"]
     monitor = requests.get(f"{url}/runtime/webhooks/durabletask/monitor",
                            params={"code": system_key}, timeout=30)
     assert monitor.status_code == 200 and "<html" in monitor.text.lower()
     token = subprocess.run([str(fresh / "bin" / "devhost"), "token", "--sub", "ann", "--data",
-                            str(data)], env=_clean_env(), capture_output=True, text=True,
+                            str(data)], env=clean_env(), capture_output=True, text=True,
                            check=True).stdout.strip()
     assert token.count(".") == 2
     metrics = subprocess.run([str(fresh / "bin" / "devhost"), "metrics", "--url", url,
                               "--data", str(data), "--filter", "function_runs"],
-                             env=_clean_env(), capture_output=True, text=True, check=True).stdout
+                             env=clean_env(), capture_output=True, text=True, check=True).stdout
     assert "say_hello" in metrics
 
 
@@ -151,7 +136,7 @@ def test_the_plugin_works_from_a_foreign_projects_conftest(fresh: Path, elsewher
     # No pytest_plugins line, no -p: the entry point installed with devhost registers it.
     result = subprocess.run([str(fresh / "bin" / "python"), "-m", "pytest", "-q",
                              "-p", "no:cacheprovider", "tests"],
-                            cwd=project, env=_clean_env(), capture_output=True, text=True,
+                            cwd=project, env=clean_env(), capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout

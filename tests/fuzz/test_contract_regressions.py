@@ -179,15 +179,18 @@ def test_every_read_route_documents_its_400_and_closed_parameters() -> None:
     ("minVersion", "0"), ("minVersion", "2147483648"), ("minVersion", "-1"),
     ("minVersion", "1.0"), ("limit", "0"), ("limit", "100"), ("limit", "101"),
     ("status", "placed"), ("status", "lost"), ("search", "Ada"), ("search", "  ad-a "),
-    ("search", "a;b"), ("search", "x" * 101),
+    ("search", "a;b"), ("search", "x" * 101), ("limit", ""), ("minVersion", ""),
+    ("status", ""), ("search", ""),
 ])
 def test_query_parameters_and_schema_agree(name: str, value: str) -> None:
+    """Found: ``?continuation=`` (empty) was refused by the schema and taken by the app (the
+    host drops empty values); and the read routes' parameters had no formats at all."""
     params = {p["name"]: p["schema"] for p in
               DOC["paths"]["/api/customers/{customerId}/orders"]["get"]["parameters"] +
               DOC["paths"]["/api/orders"]["get"]["parameters"]}
     schema = params[name]
     typed: Any = value
-    if schema.get("type") == "integer":
+    if (schema.get("anyOf") or [schema])[0].get("type") == "integer" and value:
         try:
             typed = int(value)
         except ValueError:
@@ -195,7 +198,7 @@ def test_query_parameters_and_schema_agree(name: str, value: str) -> None:
     readers = {"minVersion": qp.min_version, "status": qp.status, "search": qp.search_text,
                "limit": lambda p: qp.integer(p, "limit", 20, 1, qp.MAX_LIMIT)}
     try:
-        readers[name]({name: value})
+        readers[name]({name: value} if value else {})  # the host drops an empty value
         app = True
     except ApiError:
         app = False

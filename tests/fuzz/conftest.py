@@ -1,8 +1,10 @@
 """API fuzzing: the served OpenAPI document drives schemathesis against the app on devhost.
 
 One host per session, with its own data, seeded with real customers, products and orders
-(``fuzz_world.World.seed``). ``FUZZ_LONG=1`` runs many more cases (the soak run);
-``FUZZ_SEED`` changes the seed (default 20261206, so ``make test`` always runs the same cases).
+(``fuzz_world.World.seed``). ``FUZZ_LONG=1`` runs many more cases (the soak run: 100 fuzzing
+examples per operation and role, or ``FUZZ_EXAMPLES``, the coverage phase for every role, longer
+linked sequences); ``FUZZ_RESULTS=1`` writes bench/results/fuzz_api.{json,md}; ``FUZZ_SEED``
+changes the seed (default 20261206, so ``make test`` always runs the same cases).
 """
 
 from __future__ import annotations

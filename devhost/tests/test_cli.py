@@ -29,6 +29,10 @@ BROKEN = {
                     "    return 'x'\n",
                     "function 'upload' uses binding type 'blob' (binding 'outblob'), which "
                     "devhost does not support"),
+    "bad_schedule": (HEADER + "app = func.FunctionApp()\n"
+                     "@app.timer_trigger(schedule='0 */5 * *', arg_name='t')\n"
+                     "def tick(t: func.TimerRequest) -> None:\n    pass\n",
+                     "function 'tick' has a bad timer schedule '0 */5 * *': expected 6 fields"),
     "bad_route": (HEADER + "app = func.FunctionApp()\n"
                   "@app.route(route='items/{id:nosuch}')\n"
                   "def get_item(req: func.HttpRequest) -> str:\n    return 'x'\n",

@@ -126,14 +126,18 @@ def test_http_starter(devhost):
 '''
 
 
+@pytest.mark.parametrize("plugins_line", [False, True], ids=["entry-point", "old-plugins-line"])
 def test_the_plugin_works_from_a_foreign_projects_conftest(fresh: Path, elsewhere: Path,
-                                                           tmp_path: Path) -> None:
+                                                           tmp_path: Path,
+                                                           plugins_line: bool) -> None:
     project = tmp_path / "their-project"
     (project / "tests").mkdir(parents=True)
     shutil.move(str(elsewhere), project / "tests" / "app")
-    (project / "tests" / "conftest.py").write_text(FOREIGN_CONFTEST)
+    # Without a pytest_plugins line the entry point installed with devhost registers the
+    # plugin; a conftest written for the plugin before it had one still works.
+    old_line = 'pytest_plugins = ["devhost.testing"]\n' if plugins_line else ""
+    (project / "tests" / "conftest.py").write_text(old_line + FOREIGN_CONFTEST)
     (project / "tests" / "test_their_app.py").write_text(FOREIGN_TEST)
-    # No pytest_plugins line, no -p: the entry point installed with devhost registers it.
     result = subprocess.run([str(fresh / "bin" / "python"), "-m", "pytest", "-q",
                              "-p", "no:cacheprovider", "tests"],
                             cwd=project, env=clean_env(), capture_output=True, text=True,

@@ -39,6 +39,7 @@ from devhost.partitions import ONE_PROCESS, Partitions
 from devhost.records import Batch
 from devhost.server import Server, describe_routes
 from devhost.store import Store
+from devhost.timers import Timers, describe
 
 log = logging.getLogger("devhost")
 HOST_SWITCH_INTERVAL = 0.0005
@@ -204,6 +205,11 @@ async def serve(app: LoadedApp, opts: StartOptions) -> None:
     watcher = asyncio.create_task(children.watch()) if children is not None else None
     if opts.ready_fd is not None:
         report_ready(opts.ready_fd)
+    timers = None
+    if opts.first and app.by_kind("timerTrigger"):
+        # One process runs the timers, as one instance holds a timer's lock in Azure.
+        server.timers = Timers(app.by_kind("timerTrigger"), invoker, clock, store)
+        timers = asyncio.create_task(server.timers.run())
     if opts.first:
         _announce(server, data, parts.workers, opts.subscriptions)
     await stop.wait()
@@ -211,6 +217,8 @@ async def serve(app: LoadedApp, opts: StartOptions) -> None:
         print("devhost stopping: finishing in-flight work", flush=True)
     if watcher is not None:
         watcher.cancel()
+    if timers is not None:
+        timers.cancel()
     await public_runner.cleanup()
     if children is not None:
         await loop.run_in_executor(None, children.stop)
@@ -264,7 +272,8 @@ def _announce(server: Server, data: Path, workers: int, subscriptions: Subscript
     others = [f for f in server.app.functions if f.trigger_type != "httpTrigger"]
     for f in sorted(others, key=lambda f: (f.trigger_type, f.name)):
         filtered = f.name.lower() in subscriptions.included
-        lines.append(f"  {f.name}: {f.trigger_type}"
+        lines.append(f"  {f.name}: "
+                     + (describe(f) if f.trigger_type == "timerTrigger" else f.trigger_type)
                      + (f" '{f.durable_name}'" if f.durable_name else "")
                      + (f" (event types filtered by {subscriptions.source})" if filtered
                         else ""))

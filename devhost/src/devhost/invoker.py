@@ -28,7 +28,8 @@ from devhost.loader import FunctionInfo
 log = logging.getLogger("devhost.invocations")
 
 
-_KINDS = {"httpTrigger": "http", "activityTrigger": "activity", "eventGridTrigger": "eventgrid"}
+_KINDS = {"httpTrigger": "http", "activityTrigger": "activity", "eventGridTrigger": "eventgrid",
+          "timerTrigger": "timer"}
 
 
 class InvocationContext(func.Context):

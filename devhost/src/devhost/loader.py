@@ -26,6 +26,7 @@ SUPPORTED_TRIGGERS = {
     "activityTrigger",
     "entityTrigger",
     "eventGridTrigger",
+    "timerTrigger",
 }
 SUPPORTED_BINDINGS = SUPPORTED_TRIGGERS | {"http", "durableClient", "eventGrid"}
 
@@ -50,6 +51,7 @@ class FunctionInfo:
     route_text: str = ""
     methods: list[str] | None = None
     auth_level: str = "function"
+    schedule: Any = None  # timer triggers: a devhost.timers.Cron or Interval
 
     def outputs(self, kind: str) -> list[dict[str, Any]]:
         return [
@@ -202,6 +204,15 @@ def _index_function(fn: Any, script: str, default_auth: str) -> FunctionInfo:
         methods = trigger.get("methods")
         info.methods = [m.upper() for m in methods] if methods else None
         info.auth_level = str(trigger.get("authLevel") or default_auth).lower()
+    elif t == "timerTrigger":
+        from devhost.timers import ScheduleError, parse_schedule
+
+        schedule = str(_resolve_setting(trigger.get("schedule") or ""))
+        try:
+            info.schedule = parse_schedule(schedule)
+        except ScheduleError as exc:
+            raise AppLoadError(f"{script}: function '{name}' has a bad timer schedule "
+                               f"'{schedule}': {exc}") from None
     return info
 
 

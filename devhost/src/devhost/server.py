@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import aiohttp
@@ -34,6 +34,9 @@ from devhost.loader import FunctionInfo, LoadedApp
 from devhost.metrics import merge_prometheus, prometheus_text, runtime_state
 from devhost.records import Batch
 from devhost.routes import RouteNotFound, RouteTable
+
+if TYPE_CHECKING:
+    from devhost.timers import Timers
 
 log = logging.getLogger("devhost.server")
 DURABLE_PREFIX = "runtime/webhooks/durabletask"
@@ -63,6 +66,8 @@ class Server:
             self.routes.add(fn.route_text, fn.methods, fn)
         # Optional monitor page: serves `<durable base>/monitor...` behind the system key.
         self.monitor: Callable[[web.Request, str], Awaitable[web.StreamResponse]] | None = None
+        self.timers: Timers | None = None  # set by the process that runs the timer triggers
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- aiohttp wiring -------------------------------------------------------------------------
 
@@ -213,6 +218,12 @@ class Server:
 
     async def _invoke_admin(self, request: web.Request, name: str) -> web.Response:
         fn = self.app.function(name)
+        if fn is not None and fn.trigger_type == "timerTrigger" and self.timers is not None:
+            # As in Azure: a non-HTTP function run on demand; a timer's input is ignored.
+            task = asyncio.get_running_loop().create_task(self.timers.fire_now(fn))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+            return web.Response(status=202)
         if fn is None or fn.trigger_type != "eventGridTrigger":
             return problem(404, "Not Found", f"no Event Grid trigger named '{name}'")
         try:

@@ -44,6 +44,7 @@ SEED = int(os.environ.get("CHAOS_SEED", "7"))
 # Scarce: about a third of what the clients ask for (avg 1.5 lines of 2 units per order).
 SKUS = {"CHAOS-A": 500, "CHAOS-B": 700, "CHAOS-C": 900}
 STOCK = max(20, ORDERS // 3)
+# Credit for about a tenth of the orders at once per client: stock, not credit, runs out first.
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Shop, Path]
     assert env["FUNCTIONS_WORKER_PROCESS_COUNT"] == "2"
     process = DevhostProcess(ROOT, data / "devhost", env=env).start(timeout=60)
     try:
-        yield (Shop(process, SEED, SKUS, STOCK, credit_limit=25_000, clients=CLIENTS),
+        yield (Shop(process, SEED, SKUS, STOCK, credit_limit=170 * ORDERS, clients=CLIENTS),
                data / "orders")
     finally:
         process.stop()

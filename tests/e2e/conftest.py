@@ -12,9 +12,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from e2e_helpers import DEADLINE_SECONDS, OrdersApi
-
 from devhost.testing import DevhostClient
+from e2e_helpers import DEADLINE_SECONDS, OrdersApi
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
-
 from devhost.testing import DevhostClient
+
 from security.command_seal import seal
 from security.keys import LocalKeyProvider
 

@@ -8,9 +8,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from e2e_helpers import OrdersApi, order_body
-
 from devhost.auth import TokenIssuer
+from e2e_helpers import OrdersApi, order_body
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from read_api import ROOT, ReadApi, host_env
-
 from devhost.testing import DevhostClient
+from read_api import ROOT, ReadApi, host_env
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import requests
-
 from devhost.testing import DevhostClient
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from devhost.testing import DevhostClient, DevhostProcess
 from read_api import ROOT, ReadApi, host_env
 
-from devhost.testing import DevhostClient, DevhostProcess
 from projections.rebuild import replay_archive
 from readmodels.sqlite_archive import SqliteEventArchive
 from readmodels.sqlite_views import SqliteViewStore

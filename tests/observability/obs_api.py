@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import requests
-
 from devhost.testing import DevhostClient, DevhostProcess
 
 ROOT = Path(__file__).resolve().parents[2]

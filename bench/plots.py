@@ -99,26 +99,34 @@ def series_chart(data: dict[str, list[tuple[float, float]]], title: str, path: P
 def scaling_chart(scaling: Mapping[str, Any], title: str, path: Path) -> Path:
     """Cost at each size over the cost at the smallest: flat is a line at 1."""
     parts = [(name, part) for name, part in scaling.items() if len(part.get("sizes", [])) > 1]
-    fig, axes = plt.subplots(1, max(1, len(parts)), figsize=(5.5 * max(1, len(parts)), 4.5),
+    fig, axes = plt.subplots(1, max(1, len(parts)), figsize=(5.5 * max(1, len(parts)), 6.5),
                              squeeze=False)
+    colours = plt.get_cmap("tab20").colors
+    plain = matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}")
     for ax, (name, part) in zip(axes[0], parts, strict=False):
         sizes = part["sizes"]
         xs = list(range(len(sizes)))
         ax.axhspan(1 / 1.2, 1.2, color="green", alpha=0.1, label="±20%")
         ax.axhline(1.0, color="green", linewidth=1)
-        for figure, values in sorted(part["series"].items()):
+        for index, (figure, values) in enumerate(sorted(part["series"].items())):
             first = values[0] if values else None
             if not isinstance(first, int | float) or not first:
                 continue
             ax.plot(xs, [v / first if isinstance(v, int | float) else float("nan")
-                         for v in values], marker="o", linewidth=1, label=figure)
+                         for v in values], marker="os^v"[index % 4], linewidth=1,
+                    color=colours[(2 * index) % 20 + (2 * index) // 20 % 2], label=figure)
         ax.set_yscale("log")  # twice and half as costly are as far from flat
+        ax.yaxis.set_major_formatter(plain)
+        low, high = ax.get_ylim()
+        crowded = high / low >= 20  # past a decade or so, the minor labels would overlap
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter() if crowded else plain)
+        ax.tick_params(axis="y", which="minor", labelsize="x-small")
         ax.set_xticks(xs)
         ax.set_xticklabels([f"{size:,}" for size in sizes])
         ax.set_xlabel(part.get("size", "size"))
-        ax.set_ylabel("value / value at the smallest size")
+        ax.set_ylabel("value / value at the smallest size (log)")
         ax.set_title(name)
-        ax.legend(fontsize="x-small")
+        ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

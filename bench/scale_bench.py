@@ -931,7 +931,7 @@ PARTS: dict[str, Doc] = {
                  "fold_rows_read", "customer_state_bytes"],
     },
     "store": {
-        "title": "3. N stored orders (1 customer per --orders-per-customer orders)",
+        "title": "3. N stored orders of many customers",
         "size": "stored orders",
         "figures": {"customers": "customers",
                     "order_miss_ms_p50": "order details, miss p50 (ms)",
@@ -946,6 +946,7 @@ PARTS: dict[str, Doc] = {
                     "summary_miss_ms_p50": "summary, miss p50 (ms)",
                     "summary_miss_ms_p99": "summary, miss p99 (ms)",
                     "summary_hit_ms_p50": "summary, hit p50 (ms)",
+                    "miss_samples": "misses read: order / page / deep page / summary",
                     "orders_per_s": "place orders/s (best round)",
                     "orders_per_s_rounds": "place orders/s (each round)",
                     "place_post_to_succeeded_ms_p50": "POST to succeeded p50 (ms)",
@@ -959,7 +960,7 @@ PARTS: dict[str, Doc] = {
         "flat": ["order_miss_ms_p50", "order_miss_ms_p99", "page_miss_ms_p50",
                  "page_miss_ms_p99", "deep_page_miss_ms_p50", "summary_miss_ms_p50",
                  "summary_miss_ms_p99", "orders_per_s", "place_post_to_succeeded_ms_p50",
-                 "fold_ms_p50"],
+                 "place_host_cpu_ms_per_order", "fold_ms_p50"],
     },
 }
 
@@ -983,8 +984,15 @@ def flatness(parts: dict[str, list[Doc]]) -> list[Doc]:
             if not all(isinstance(v, int | float) for v in (low, high, next_)):
                 continue
             ratio = _ratio(high, low)
+            # The same ratio within each measuring round, whose sizes ran minutes apart.
+            per_round = [_ratio(b[key], a[key]) for a, b in zip(first.get("rounds", []),
+                                                                  last.get("rounds", []),
+                                                                  strict=False)
+                         if isinstance(a.get(key), int | float)
+                         and isinstance(b.get(key), int | float)]
             verdicts.append({"part": part, "figure": key, "smallest": low, "largest": high,
-                             "ratio": ratio, "sizes": [first["size"], last["size"]],
+                             "ratio": ratio, "ratio_each_round": per_round,
+                             "sizes": [first["size"], last["size"]],
                              "ratio_to_second_size": _ratio(high, next_)
                              if len(rows) > 2 else None,
                              "within_20pct": ratio is not None
@@ -1000,13 +1008,18 @@ def markdown(result: Doc) -> str:
            f"commit `{result['checkout']['commit'][:12]}` ({result['checkout']['subject']})"
            + (f", uncommitted changes in {', '.join(result['checkout']['uncommitted'])}"
               if result["checkout"]["uncommitted"] else "") + ". "
+           f"The run took {result['minutes']} minutes. "
            "Embedded stores (ORDERS_STORE=embedded). The machine is shared (2 cores): read "
            "the ratios and the best-of figures before single numbers.", "",
-           "How the data was seeded: " + result["seeding"], ""]
+           "How the data was seeded: " + SEEDING, ""]
     for part, rows in result["parts"].items():
         spec = PARTS[part]
+        rows = [{**row, "miss_samples": " / ".join(
+            str(row.get(f"{kind}_miss_reads", "-"))
+            for kind in ("order", "page", "deep_page", "summary"))} if part == "store" else row
+            for row in rows]
         keys = [k for k in spec["figures"] if any(k in row for row in rows)]
-        out += [f"## {spec['title']}", "", result["notes"][part], "",
+        out += [f"## {spec['title']}", "", NOTES[part].format(**result["settings"]), "",
                 f"| {spec['size']} | " + " | ".join(spec["figures"][k] for k in keys) + " |",
                 "|---" * (len(keys) + 1) + "|",
                 *(f"| {row['size']:,} | " + " | ".join(_cell(row.get(k)) for k in keys) + " |"
@@ -1015,11 +1028,12 @@ def markdown(result: Doc) -> str:
             "Each figure at the largest size over the smallest (target: within ±20%); "
             f"entity state under {STATE_LIMIT} bytes at any size.", "",
             "| part | figure | smallest size | largest size | largest / smallest "
-            "| within ±20% | largest / second size |",
-            "|---|---|---|---|---|---|---|",
+            "| within ±20% | same, each round | largest / second size |",
+            "|---|---|---|---|---|---|---|---|",
             *(f"| {v['part']} | {v['figure']} | {_cell(v['smallest'])} at {v['sizes'][0]:,} "
               f"| {_cell(v['largest'])} at {v['sizes'][1]:,} | {v['ratio']} "
               f"| {'yes' if v['within_20pct'] else 'NO'} "
+              f"| {' / '.join(str(r) for r in v.get('ratio_each_round') or [])} "
               f"| {_cell(v['ratio_to_second_size'])} |" for v in result["flatness"]), ""]
     largest = result.get("largest_state_bytes")
     if largest:
@@ -1035,6 +1049,21 @@ def _cell(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return "" if value is None else str(value)
+
+
+def summarised(result: Doc) -> Doc:
+    """The measured rows with what is read off them: ratios, the largest state, the plot's
+    series (also run again by ``--report`` on a result file)."""
+    parts = result["parts"]
+    states = [row[key] for rows in parts.values() for row in rows
+              for key in ("state_bytes", "customer_state_bytes") if key in row]
+    return {**result, "flatness": flatness(parts),
+            "largest_state_bytes": max(states, default=None),
+            "scaling": {part: {"size": PARTS[part]["size"],
+                               "sizes": [row["size"] for row in rows],
+                               "series": {key: [row.get(key) for row in rows]
+                                          for key in PARTS[part]["flat"]}}
+                        for part, rows in parts.items()}}
 
 
 def write(result: Doc) -> None:
@@ -1063,23 +1092,29 @@ SEEDING = (
 NOTES = {
     "inventory": "The app's Inventory entity function through the Durable SDK, as devhost runs "
                  "it; N open orders = N reserve steps, each its own command. Best and median "
-                 "of the repeats; reused = this process stored the state last, decoded = "
-                 "another process did.",
-    "customer": "Place-order latency on devhost, one client placing orders one after another "
-                "(after 3 warm-up orders), POST /api/orders to succeeded (long poll) and to the "
-                "order counted in GET /api/customers/{id}/summary. The fold: one more "
-                "OrderPlaced of that customer through projections.projector.Projector on the "
-                "seeded views.db (host stopped, no query cache), median and best of the folds; "
-                "reads/queries/rows/writes are per event. The sizes were measured in rounds "
-                "taking each size in turn; each figure is the best round's.",
-    "store": "Queries through devhost as the customer who owns the resource, a fresh query "
-             "cache per size: each sampled resource read twice (miss, then hit). Customers and "
-             "orders sampled at random. Throughput: bench/orders_bench.py's clients (customers "
-             "and SKUs of their own) for a measured window after a warm-up. The fold: one more "
-             "OrderPlaced of a seeded customer (with --orders-per-customer orders) through the "
-             "Projector on the seeded views.db. Each size has its own copy of the data; the "
-             "sizes were measured in rounds taking each size in turn, and each figure is the "
-             "best round's (every round is in the JSON).",
+                 "of {repeat} steps per size; reused = this process stored the state last, "
+                 "decoded = another process did.",
+    "customer": "Place-order latency on devhost: one client placing {orders} orders one after "
+                "another (after 3 warm-up orders), POST /api/orders to succeeded (long poll) "
+                "and to the order counted in GET /api/customers/{{id}}/summary. The fold: one "
+                "more OrderPlaced of that customer through projections.projector.Projector on "
+                "the seeded views.db (host stopped, no query cache), median and best of "
+                "{rounds} folds; reads, queries, rows and writes are per event. The sizes were "
+                "measured in {measuring} rounds taking each size in turn; each time is the best "
+                "round's, each count the last round's. Measuring adds orders to the customer "
+                "({orders} + 3 placed and {rounds} + 3 folded per round), so the fold at size 0 "
+                "already reads some rows.",
+    "store": "{orders_per_customer:,} orders per customer. Queries through devhost as the "
+             "customer who owns the resource, each run with an empty query cache: each sampled "
+             "resource read twice (a miss, then a hit; counted by the x-cache header). Orders "
+             "are sampled at random ({samples} per run); pages and summaries of up to {samples} "
+             "customers, so at the smallest size there are only as many misses as customers "
+             "(see the samples column) and their p99 is the slowest of a few. Throughput: "
+             "bench/orders_bench.py's {clients} clients (customers and SKUs of their own) for "
+             "{seconds:g} s after a 3 s warm-up. The fold: one more OrderPlaced of a seeded "
+             "customer through the Projector on the seeded views.db. Each size has its own copy "
+             "of the data; the sizes were measured in {measuring} rounds taking each size in "
+             "turn, and each figure is the best round's (every round is in the JSON).",
 }
 
 
@@ -1103,7 +1138,14 @@ def main() -> int:
                         help="small sizes and samples: a check that the bench runs")
     parser.add_argument("--keep", type=Path, default=None,
                         help="seed and keep the data in this folder (default: a temporary one)")
+    parser.add_argument("--report", type=Path, default=None,
+                        help="measure nothing: write the report again from this result file")
     args = parser.parse_args()
+    if args.report:
+        earlier = json.loads(args.report.read_text())
+        earlier.pop("notes", None)  # written by an earlier version: NOTES says it now
+        write(summarised(earlier))
+        return 0
     if args.quick:
         args.inventory_sizes, args.customer_sizes = "0,500", "0,200"
         args.store_sizes, args.orders_per_customer = "2000,6000", 500
@@ -1137,21 +1179,12 @@ def main() -> int:
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
-    states = [row[key] for rows in results.values() for row in rows
-              for key in ("state_bytes", "customer_state_bytes") if key in row]
-    result = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-              "machine": machine(), "checkout": checkout(),
-              "minutes": round((time.perf_counter() - began) / 60, 1),
-              "settings": {k: v for k, v in vars(args).items() if k != "keep"},
-              "seeding": SEEDING, "notes": {part: NOTES[part] for part in results},
-              "parts": results, "flatness": flatness(results),
-              "largest_state_bytes": max(states, default=None),
-              "scaling": {part: {"size": PARTS[part]["size"],
-                                 "sizes": [row["size"] for row in rows],
-                                 "series": {key: [row.get(key) for row in rows]
-                                            for key in PARTS[part]["flat"]}}
-                          for part, rows in results.items()}}
-    write(result)
+    write(summarised({
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": machine(), "checkout": checkout(),
+        "minutes": round((time.perf_counter() - began) / 60, 1),
+        "settings": {k: v for k, v in vars(args).items() if k not in ("keep", "report")},
+        "seeding": SEEDING, "parts": results}))
     return 0
 
 

@@ -161,8 +161,10 @@ def _q(name: str) -> dict[str, Any]:
                          "description": "opaque: the `continuation` of the previous page "
                                         "(with the same status filter); any other is 400"},
         "search": {"type": "string", "minLength": 1, "pattern": qp.SEARCH_PATTERN,
-                   "description": "1-100 letters, digits, spaces or . ' - _ @ (leading and "
-                                  "trailing whitespace is ignored)"},
+                   "description": "1-100 letters (of any script: `\\w` is meant Unicode-"
+                                  "aware, as in Python and Rust, not ECMA-262's ASCII), digits, "
+                                  "spaces or . ' - _ @; leading and trailing whitespace is "
+                                  "ignored"},
     }
     if name == "search":
         return {"name": name, "in": "query", "required": True, "schema": schemas[name]}

@@ -141,13 +141,3 @@ def test_local_settings_set_the_log_level(tmp_path: Path, level: str) -> None:
     finally:
         host.stop()
     assert " INFO " not in host.output()
-
-
-def test_a_v1_app_is_refused_with_the_folders_it_found(tmp_path: Path) -> None:
-    app = Path(__file__).parent / "apps" / "v1_counter"
-    result = run("start", "--app", str(app), "--port", "0", "--data", str(tmp_path / "d"))
-    assert result.returncode == 2, result.stderr
-    [line] = [x for x in result.stderr.splitlines() if "cannot start" in x]
-    assert ("a v1 programming-model app (function.json in Counter, DurableOrchestration, "
-            "DurableTrigger); devhost serves only the v2 model") in line
-    assert "Traceback" not in result.stderr

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import traceback
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -228,14 +229,14 @@ def load_app(root: Path) -> LoadedApp:
     config = read_host_config(root)
     script = os.environ.get("PYTHON_SCRIPT_FILE_NAME", "function_app.py")
     if not (root / script).exists():
-        v1 = sorted(p.parent.name for p in root.glob("*/function.json"))
-        if v1:
-            raise AppLoadError(
-                f"{root}: a v1 programming-model app (function.json in {', '.join(v1)}); "
-                f"devhost serves only the v2 model, with functions declared by decorators in "
-                f"{script}. Migrate it (the v2 model is the Functions Python default) or run it "
-                f"with Core Tools")
-        raise AppLoadError(f"{root / script}: not found")
+        folders = sorted(root.glob("*/function.json"))
+        if not folders:
+            raise AppLoadError(f"{root / script}: not found")
+        # The v1 programming model: one folder per function, as the worker loads them.
+        infos = [_index_function(f, f.script, "function") for f in _load_v1(root, folders)]
+        _check_unique_durable_names(infos, "function.json")
+        return LoadedApp(root=root, config=config, settings=settings, functions=infos,
+                         http_port=port)
     module = _import_app(root, script)
     app = _find_app(module, script)
     try:
@@ -248,6 +249,81 @@ def load_app(root: Path) -> LoadedApp:
     _check_unique_durable_names(infos, script)
     return LoadedApp(root=root, config=config, settings=settings, functions=infos,
                      http_port=port)
+
+
+class _V1Function:
+    """A v1 function (a folder with function.json) in the shape of a v2 indexed function."""
+
+    def __init__(self, name: str, script: str, bindings: list[dict[str, Any]],
+                 user: Any) -> None:
+        self.name = name
+        self.script = script
+        self.bindings = bindings
+        trigger = next((b for b in bindings if str(b.get("type", "")).endswith("Trigger")), None)
+        if trigger is None:
+            raise AppLoadError(f"{script}: function '{name}' has no trigger binding")
+        if trigger["type"] in ("orchestrationTrigger", "entityTrigger"):
+            # devhost calls the SDK's handle with `context=`; the worker passes the binding's
+            # name, which function.json may choose.
+            arg = trigger["name"]
+            self.user = user if arg == "context" else (lambda context: user(**{arg: context}))
+        else:
+            self.user = user
+
+    def get_function_name(self) -> str:
+        return self.name
+
+    def get_raw_bindings(self) -> list[str]:
+        return [json.dumps(b) for b in self.bindings]
+
+    def get_user_function(self) -> Any:
+        return self.user
+
+
+def _load_v1(root: Path, configs: list[Path]) -> list[_V1Function]:
+    """Import each function folder as the worker does: as `__app__.<folder>`, with the app root
+    on `sys.path` too (so `from shared_code import x`, `from __app__.shared_code import x` and
+    `from ..shared_code import x` all work)."""
+    sys.path.insert(0, str(root))
+    os.chdir(root)
+    package = types.ModuleType("__app__")
+    package.__path__ = [str(root)]
+    sys.modules["__app__"] = package
+    functions = []
+    for config_path in configs:
+        folder = config_path.parent.name
+        where = f"{folder}/function.json"
+        try:
+            config = json.loads(config_path.read_text(encoding="utf-8-sig"))
+        except json.JSONDecodeError as exc:
+            raise AppLoadError(f"{where}: invalid JSON: {exc}") from None
+        if config.get("disabled") or os.environ.get(f"AzureWebJobs.{folder}.Disabled",
+                                                    "").lower() == "true":
+            continue
+        script_file = str(config.get("scriptFile") or "__init__.py")
+        script = f"{folder}/{script_file}"
+        inside = "/" not in script_file.replace("\\", "/")
+        if not inside or not (config_path.parent / script_file).exists():
+            raise AppLoadError(f"{where}: scriptFile '{script_file}' is not a file in {folder}/")
+        module_name = f"__app__.{folder}"
+        if script_file != "__init__.py":
+            module_name += f".{Path(script_file).stem}"
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as exc:
+            tb = traceback.extract_tb(exc.__traceback__)
+            at = next((f"{fr.filename}:{fr.lineno}" for fr in reversed(tb)
+                       if str(root) in fr.filename), script)
+            raise AppLoadError(f"{script}: import failed at {at}: "
+                               f"{type(exc).__name__}: {exc}") from None
+        entry = str(config.get("entryPoint") or "main")
+        user = getattr(module, entry, None)
+        if not callable(user):
+            raise AppLoadError(f"{script}: function '{folder}' has no entry point '{entry}'")
+        bindings = [{**b, "direction": str(b.get("direction", "")).upper()}
+                    for b in config.get("bindings") or []]
+        functions.append(_V1Function(folder, script, bindings, user))
+    return functions
 
 
 def _check_unique_durable_names(infos: list[FunctionInfo], script: str) -> None:

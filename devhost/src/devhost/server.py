@@ -311,7 +311,10 @@ class Server:
             if work:
                 await self.rt.commit(Batch(work=work))
             try:
-                status, out_headers, out_body = from_func_response(inv.value)
+                # The response is the return value, or a v1 function's named http output.
+                named = fn.outputs("http")
+                value = inv.outputs.get(named[0]["name"]) if named else inv.value
+                status, out_headers, out_body = from_func_response(value)
             except UnencodableResponse as exc:
                 inv.error = exc
                 log.warning(json.dumps({"event": "invocation", "function": fn.name,

@@ -9,13 +9,14 @@ import re
 import shutil
 import subprocess
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.fresh import clean_env
+from tests.fresh import DEVHOST, clean_env
 
 APPS = Path(__file__).resolve().parent / "apps"
 READY = re.compile(r"devhost ready on (http://\S+)")
@@ -63,6 +64,10 @@ def served(fresh: Path, elsewhere: Path, tmp_path: Path) -> Iterator[tuple[str, 
 
 
 def test_the_installed_package_is_the_one_that_runs(fresh: Path, tmp_path: Path) -> None:
+    version = subprocess.run([str(fresh / "bin" / "devhost"), "--version"], env=clean_env(),
+                             capture_output=True, text=True, check=True).stdout
+    declared = tomllib.loads((DEVHOST / "pyproject.toml").read_text())["project"]["version"]
+    assert version.strip() == f"devhost {declared}"
     out = subprocess.run([str(fresh / "bin" / "python"), "-c",
                           "import devhost, json; print(json.dumps(devhost.__file__))"],
                          cwd=tmp_path, env=clean_env(), capture_output=True, text=True,

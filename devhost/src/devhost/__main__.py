@@ -10,13 +10,16 @@ import logging
 import sys
 from pathlib import Path
 
+from devhost import __version__
 from devhost.auth import TokenIssuer
 from devhost.keys import load_or_create_keys
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="devhost",
-                                description="Run an Azure Functions Python v2 app locally.")
+                                description="Run an Azure Functions Python app with Durable "
+                                            "Functions locally.")
+    p.add_argument("--version", action="version", version=f"devhost {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("start", help="serve the app")

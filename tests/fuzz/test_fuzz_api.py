@@ -131,7 +131,9 @@ def test_every_operation_answers_by_its_contract(case: Any, role: str,
     check_answer(fuzz_world, case, response, caller.headers())
 
 
-@pytest.mark.parametrize("role", ROLES)
+# Not as the anonymous caller: every answer is 401, there is no link to follow, and a long
+# run's state machine ends Unsatisfiable (the stateless run covers that caller).
+@pytest.mark.parametrize("role", [role for role in ROLES if role != "anonymous"])
 def test_linked_sequences_answer_by_the_contract(fuzz_schema: Any, role: str,
                                                  fuzz_world: World) -> None:
     caller = fuzz_world.callers[role]

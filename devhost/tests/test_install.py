@@ -5,13 +5,16 @@ foreign project's conftest.py. Nothing here imports the devhost under test."""
 from __future__ import annotations
 
 import json
+import queue
 import re
 import shutil
 import subprocess
+import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 import requests
@@ -45,18 +48,28 @@ def served(fresh: Path, elsewhere: Path, tmp_path: Path) -> Iterator[tuple[str, 
                             cwd=tmp_path, env=clean_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
-    lines: list[str] = []
+    lines: queue.Queue[str] = queue.Queue()
+    # A thread reads the output all along: a host that never says it is ready fails the wait
+    # below instead of hanging the suite, and one that logs a lot never blocks on a full pipe.
+    def pump(stream: IO[str]) -> None:
+        for line in stream:
+            lines.put(line)
+
+    threading.Thread(target=pump, args=(proc.stdout,), daemon=True).start()
+    seen: list[str] = []
     try:
         deadline = time.monotonic() + 60
         url = ""
-        for line in proc.stdout:  # the ready line comes within seconds, or the process ends
-            lines.append(line)
-            m = READY.search(line)
-            if m:
-                url = m.group(1)
-                break
-            assert time.monotonic() < deadline, "".join(lines)
-        assert url, "devhost exited before it was ready:\n" + "".join(lines)
+        while not url and time.monotonic() < deadline:
+            try:
+                seen.append(lines.get(timeout=0.2))
+            except queue.Empty:
+                if proc.poll() is not None:
+                    break
+                continue
+            m = READY.search(seen[-1])
+            url = m.group(1) if m else ""
+        assert url, "devhost did not become ready:\n" + "".join(seen)
         yield url, data
     finally:
         proc.terminate()

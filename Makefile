@@ -9,7 +9,7 @@ CHECKOV_STAMP := .venv-checkov/.installed
 NPM_STAMP := tools/node_modules/.installed
 # Domain, security and read-model code is held to mypy --strict.
 STRICT := entities security contracts readmodels observability projections/fold.py \
-	projections/projector.py projections/rebuild.py
+	projections/projector.py projections/rebuild.py projections/products.py
 
 .PHONY: run test test-devhost test-app lint typecheck bench infra-check clean
 

@@ -81,12 +81,12 @@ def _reserve(saga: Saga, summary: dict[str, Any], requested: list[LineRequest]) 
     if refusal is not None:
         return held, refusal
     try:
-        total = sum(line.amount for line in priced_lines(requested, _prices(held), summary["currency"]))
+        priced = priced_lines(requested, _prices(held), summary["currency"])
+        total = sum(line.amount for line in priced)
     except DomainError as error:
         return held, error
-    priced = {**summary, "total": total}
-    more, refusal = yield from saga.run_all([
-        credit_step(saga, priced, "reserveCredit", currency=summary["currency"])])
+    more, refusal = yield from saga.run_all([credit_step(
+        saga, {**summary, "total": total}, "reserveCredit", currency=summary["currency"])])
     return {**held, **more}, refusal
 
 

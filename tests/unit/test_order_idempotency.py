@@ -10,8 +10,8 @@ from domain_builders import (
     SAM,
     T0,
     address,
-    cmd,
     claim,
+    cmd,
     confirmed,
     place,
     placed_order,
@@ -20,7 +20,7 @@ from domain_builders import (
 
 from entities import errors, order
 from entities.context import CommandContext
-from entities.order import OrderStatus, REMEMBERED_COMMANDS, OrderState
+from entities.order import REMEMBERED_COMMANDS, OrderState, OrderStatus
 
 
 def test_a_repeated_place_returns_its_first_result_and_changes_nothing() -> None:

@@ -11,7 +11,7 @@ NPM_STAMP := tools/node_modules/.installed
 STRICT := entities security contracts readmodels observability projections/fold.py \
 	projections/projector.py projections/rebuild.py projections/products.py
 
-.PHONY: run test test-devhost test-app lint typecheck bench infra-check clean
+.PHONY: run test test-devhost test-app lint typecheck bench infra-check clean chaos soak
 
 $(STAMP): requirements.txt requirements-dev.txt devhost/pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -55,6 +55,16 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict $(STRICT)
+
+# The chaos suites alone (kill under load, Event Grid chaos); make test runs their short versions.
+chaos: $(STAMP)
+	$(BIN)/python -m pytest -q tests/chaos
+
+# Soak: long API fuzzing (~17 min) and kill under load with 2,000 orders and 30 kills (~5 min);
+# rewrites bench/results/fuzz_api.{json,md} and chaos_kill.{json,md}.
+soak: $(STAMP)
+	FUZZ_LONG=1 FUZZ_RESULTS=1 $(BIN)/python -m pytest -q tests/fuzz
+	CHAOS_LONG=1 CHAOS_RESULTS=1 $(BIN)/python -m pytest -q tests/chaos
 
 infra-check: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/python -m pytest -q tests/infra

@@ -129,6 +129,7 @@ from devhost.loader import load_app  # noqa: E402
 from devhost.records import Batch  # noqa: E402
 from devhost.store import Store  # noqa: E402
 from devhost.testing import DevhostClient, DevhostProcess  # noqa: E402
+from summary_cost import CountingViews  # noqa: E402
 # isort: on
 
 Doc = dict[str, Any]
@@ -556,35 +557,6 @@ def place_and_see(host: DevhostClient, orders: int, warmup: int) -> dict[str, An
             visible.append(time.perf_counter() - began)
     return {**spread(succeeded, "post_to_succeeded"), **spread(visible, "post_to_summary"),
             "orders": orders}
-
-
-class CountingViews:
-    """The view store, counting what the projector asks of it."""
-
-    def __init__(self, inner: SqliteViewStore) -> None:
-        self.inner = inner
-        self.counts: Counter[str] = Counter()
-
-    def read(self, *args: Any, **kwargs: Any) -> Any:
-        self.counts["reads"] += 1
-        return self.inner.read(*args, **kwargs)
-
-    def create(self, *args: Any, **kwargs: Any) -> Any:
-        self.counts["writes"] += 1
-        return self.inner.create(*args, **kwargs)
-
-    def replace(self, *args: Any, **kwargs: Any) -> Any:
-        self.counts["writes"] += 1
-        return self.inner.replace(*args, **kwargs)
-
-    def customer_orders(self, *args: Any, **kwargs: Any) -> list[Doc]:
-        page = self.inner.customer_orders(*args, **kwargs)
-        self.counts["queries"] += 1
-        self.counts["rows_read"] += len(page)
-        return page
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
 
 
 def fold_cost(views_path: Path, customer_id: str, rounds: int, warmup: int = 3) -> Doc:

@@ -75,7 +75,7 @@ class CountingViews:
     def customer_orders(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
         page = self.inner.customer_orders(*args, **kwargs)
         self.counts["queries"] += 1
-        self.counts["queried docs"] += len(page)
+        self.counts["rows_read"] += len(page)
         return page
 
     def __getattr__(self, name: str) -> Any:
@@ -125,7 +125,7 @@ def measure(size: int, repeat: int) -> dict[str, Any]:
             costs.setdefault(name, []).append(
                 count(views, lambda message=message: projector.handle(message)))
     per_event = {name: {key: round(sum(c[key] for c in runs) / len(runs), 1)
-                        for key in ("reads", "queries", "queried docs", "writes", "us")}
+                        for key in ("reads", "queries", "rows_read", "writes", "us")}
                  for name, runs in costs.items()}
     return {"orders": size, "seed_seconds": round(seeded, 2), "per_event": per_event}
 
@@ -136,7 +136,7 @@ def table(results: list[dict[str, Any]]) -> str:
     for result in results:
         for name, cost in result["per_event"].items():
             lines.append(f"| {result['orders']} | {name} | {cost['reads']} | {cost['queries']} "
-                         f"| {cost['queried docs']} | {cost['writes']} "
+                         f"| {cost['rows_read']} | {cost['writes']} "
                          f"| {cost['us'] / 1000:.2f} |")
     return "\n".join(lines)
 

@@ -24,6 +24,9 @@ def test_constraint_mismatch_and_wrong_method_are_404_as_in_azure(devhost: Devho
     assert devhost.http("DELETE", "api/items/1").status_code == 404
     assert devhost.http("GET", "api/nothing-here").status_code == 404
     assert devhost.http("GET", "not-the-prefix/items/1").status_code == 404
+    missing = devhost.http("GET", "api/nothing-here")
+    assert missing.headers["Content-Type"].startswith("application/problem+json")
+    assert (missing.json()["status"], missing.json()["code"]) == (404, "NotFound")
 
 
 def test_function_and_admin_keys_are_enforced(devhost: DevhostClient) -> None:

@@ -44,7 +44,10 @@ MAX_BODY = 100 * 1024 * 1024  # the Functions host's request size limit
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> web.Response:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    """An RFC 9457 answer of devhost's own, with a stable ``code`` (its title in one word, as
+    "NotFound"), so a client can tell devhost's refusals apart without parsing text."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
+            "code": title.replace(" ", ""), **extra}
     return web.Response(status=status, body=json.dumps(body),
                         content_type="application/problem+json")
 

@@ -86,7 +86,12 @@ def run_probes(probes: Sequence[Probe], timeout: float) -> HealthReport:
                 results.append(CheckResult(probe.name, False, timeout * 1000.0, "Timeout"))
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-    return HealthReport(tuple(results), datetime.now(UTC).isoformat(timespec="milliseconds"))
+    return HealthReport(tuple(results), _now())
+
+
+def _now() -> str:
+    """RFC 3339 UTC with milliseconds and ``Z``, as every time the API answers."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class HealthChecker:
@@ -109,7 +114,7 @@ class HealthChecker:
                 probes = self._probes()
             except Exception as error:  # building an adapter failed: the store is unusable
                 failed = CheckResult("configuration", False, 0.0, type(error).__name__)
-                report = HealthReport((failed,), datetime.now(UTC).isoformat())
+                report = HealthReport((failed,), _now())
             else:
                 report = run_probes(probes, self._timeout)
             self._last = (self._clock(), report)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 from observability.health import HealthChecker, Probe, run_probes
@@ -18,6 +19,8 @@ def test_each_dependency_is_reported_with_status_and_latency() -> None:
     assert checks["cache"] == {"status": "fail", "latencyMs": checks["cache"]["latencyMs"],
                                "error": "ConnectionError"}
     assert "secret-host" not in str(report.detailed())
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z",
+                        report.detailed()["checkedAt"])
 
 
 def test_a_hanging_dependency_fails_at_the_deadline() -> None:

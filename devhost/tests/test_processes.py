@@ -25,20 +25,6 @@ def host(tmp_path: Path):  # type: ignore[no-untyped-def]
     proc.stop()
 
 
-def children(host: DevhostProcess) -> list[int]:
-    """The worker processes the host started (read from /proc)."""
-    assert host.proc is not None
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == host.proc.pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
 def rpc_url(host: DevhostProcess, index: int) -> str:
     """Process `index`'s own durable RPC listener, to send a request through that process."""
     with sqlite3.connect(host.data_dir / "devhost.db") as db:
@@ -55,7 +41,7 @@ def owned_by(owner: int, prefix: str) -> str:
 
 def test_both_workers_work_and_metrics_count_all(host: DevhostProcess) -> None:
     client = DevhostClient(host)
-    assert len(children(host)) == 2
+    assert len(host.worker_pids()) == 2
     ids = [client.start("hello_sequence", [f"a{i}", f"b{i}"]) for i in range(12)]
     for i, iid in enumerate(ids):
         assert client.wait(iid)["output"] == [f"Hello a{i}!", f"Hello b{i}!"]
@@ -101,7 +87,7 @@ def test_killing_the_host_stops_its_workers_and_a_restart_resumes(
                                           "log": str(log)}, f"s{i}") for i in range(10)]
     poll(lambda: len(log.read_text().splitlines()) if log.exists() else 0,
          lambda n: n >= 10, 20, lambda n: f"only {n} steps ran")
-    workers = children(host)
+    workers = host.worker_pids()
     host.kill()
     poll(lambda: [pid for pid in workers if Path(f"/proc/{pid}").exists()],
          lambda alive: not alive, 10, lambda alive: f"workers {alive} outlived the host")
@@ -116,9 +102,9 @@ def test_killing_the_host_stops_its_workers_and_a_restart_resumes(
 
 def test_a_worker_that_dies_is_started_again(host: DevhostProcess) -> None:
     client = DevhostClient(host)
-    first, _ = children(host)
+    first, _ = host.worker_pids()
     os.kill(first, signal.SIGKILL)
-    poll(lambda: children(host), lambda now: len(now) == 2 and first not in now, 20,
+    poll(lambda: host.worker_pids(), lambda now: len(now) == 2 and first not in now, 20,
          lambda now: f"no new worker: {now}")
     ids = [client.start("hello_sequence", [f"again{owner}"], instance_id=owned_by(owner, "again"))
            for owner in (1, 2)]

@@ -320,20 +320,6 @@ def views_match_the_orders(shop: Shop, data: Path) -> None:
             (state["status"], state["version"]), order_id
 
 
-def workers(process: DevhostProcess) -> list[int]:
-    """The worker processes the host started (read from /proc)."""
-    assert process.proc is not None
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == process.proc.pid:
-            found.append(int(stat.parent.name))
-    return sorted(found)
-
-
 def kill_one(process: DevhostProcess, target: str) -> str:
     """SIGKILL the host (then start it again on the same data) or one of its workers (the
     host starts a new one). Returns what was killed."""
@@ -342,17 +328,17 @@ def kill_one(process: DevhostProcess, target: str) -> str:
         process.start(timeout=60)
         return "host"
     index = int(target.removeprefix("worker-"))
-    pids = workers(process)
+    pids = process.worker_pids()
     assert len(pids) >= 2, f"expected two workers, found {pids}"
     victim = pids[index % len(pids)]
     os.kill(victim, signal.SIGKILL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        now = workers(process)
+        now = process.worker_pids()
         if len(now) == len(pids) and victim not in now:
             return target
         time.sleep(0.05)
-    raise AssertionError(f"no new worker after killing {victim}: {workers(process)}")
+    raise AssertionError(f"no new worker after killing {victim}: {process.worker_pids()}")
 
 
 def chaos_monkey(shop: Shop, kills: list[str], total_orders: int,

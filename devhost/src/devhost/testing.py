@@ -135,6 +135,20 @@ class DevhostProcess:
         self.stop()
         return self.start()
 
+    def worker_pids(self) -> list[int]:
+        """The worker processes the host started (FUNCTIONS_WORKER_PROCESS_COUNT > 1), read
+        from /proc, so a test can kill one of them."""
+        assert self.proc is not None
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.proc.pid:
+                found.append(int(stat.parent.name))
+        return sorted(found)
+
 
 class DevhostClient:
     """HTTP helpers for tests: triggers, the management API, entities, time, tokens."""

@@ -76,7 +76,12 @@ def verify(payload: object, instance_id: str, keys: KeyProvider) -> dict[str, An
 
 def sealed_issuer(payload: object, instance_id: str, keys: KeyProvider) -> Principal:
     """The caller a sealed command envelope names (its ``issuer``); never the system."""
-    envelope = verify(payload, instance_id, keys)
+    return issuer_of(verify(payload, instance_id, keys))
+
+
+def issuer_of(envelope: Mapping[str, Any]) -> Principal:
+    """The caller an envelope names, never the system: only for an envelope whose seal was
+    verified already (by ``sealed_issuer``)."""
     try:
         principal = Principal.from_dict(envelope.get("issuer") or {})
     except PrincipalError:

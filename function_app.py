@@ -5,7 +5,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from activities import deadline_watch, publish_events
-from api import catalog, commands, health, openapi, queries, status
+from api import commands, health, openapi, queries, status
 from app_settings import get_settings
 from entities import triggers
 from observability import azure_monitor
@@ -41,7 +41,6 @@ for module in (
     publish_events,
     deadline_watch,
     queries,
-    catalog,
     projections,
 ):
     app.register_functions(module.bp)

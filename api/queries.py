@@ -21,20 +21,21 @@ from api import query_params as qp
 from api.http import authenticate, guarded
 from api.problems import ApiError
 from api.read_through import Read, cached, stale, view_response, wait_for
-from api.schemas import ID, check_route_id
+from api.schemas import ID, SKU, check_route_id
 from api.view_render import (
     cacheable_order,
     render_list_item,
     render_order,
+    render_product,
     render_search_item,
     render_summary,
 )
 from app_settings import get_settings
 from observability.edge import observe_query
 from projections.fold import with_customer
-from projections.projector import customer_scope, order_scope
+from projections.projector import customer_scope, order_scope, product_scope
 from readmodels.factory import query_cache, view_store
-from readmodels.views import CUSTOMER_SUMMARY, ORDER_DETAILS
+from readmodels.views import CUSTOMER_SUMMARY, ORDER_DETAILS, PRODUCTS
 from security import policy
 from security.policy import Access
 from security.principal import Principal
@@ -212,6 +213,31 @@ def search_orders(req: func.HttpRequest) -> func.HttpResponse:
                          source="view")
 
 
+# -- GET /api/products/{sku} ---------------------------------------------------------------
+
+def get_product(req: func.HttpRequest) -> func.HttpResponse:
+    """Any signed-in caller; a SKU without a catalog price is not a product yet (404)."""
+    principal, params = _caller(req, {"minVersion"})
+    wanted = qp.min_version(params)
+    sku = check_route_id(req.route_params.get("sku", ""), SKU, "sku")
+
+    def load() -> dict[str, Any] | None:
+        stored = view_store().read(PRODUCTS, sku, sku)
+        return stored.doc if stored and stored.doc.get("unitPrice") else None
+
+    read = cached(query_cache(), product_scope(sku), "product", load,
+                  lambda v: _version(v) >= wanted)
+    if read.value is None and wanted:
+        read = Read(wait_for(load, lambda v: v is not None), "view")
+    if read.value is None:
+        raise ApiError("NotFound", "No product with this SKU is in the catalog.")
+    doc = _fresh_enough(read, load, wanted).value
+    assert doc is not None
+    return view_response(req, render_product(doc, principal), etag=f'"{doc["version"]}"',
+                         version=int(doc["version"]), updated_at=doc.get("updatedAt"),
+                         source=read.source)
+
+
 def check_id_like(text: str) -> bool:
     return all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in text)
 
@@ -242,3 +268,8 @@ async def api_customer_summary(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="orders", methods=["GET"])
 async def api_search_orders(req: func.HttpRequest) -> func.HttpResponse:
     return await _serve(search_orders, req, "search")
+
+
+@bp.route(route="products/{sku}", methods=["GET"])
+async def api_get_product(req: func.HttpRequest) -> func.HttpResponse:
+    return await _serve(get_product, req, "product")

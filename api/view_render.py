@@ -92,3 +92,13 @@ def cacheable_order(doc: dict[str, Any]) -> dict[str, Any]:
     The customer's profile is not in it: queries join it from the summary when answering."""
     keep = (*ORDER_FIELDS, "shippingAddress", "updatedAt")
     return {key: doc.get(key) for key in keep}
+
+
+PRODUCT_FIELDS = ("sku", "name", "unitPrice", "currency", "available")
+STOCK_COUNT_FIELDS = ("onHand", "reserved")
+
+
+def render_product(doc: dict[str, Any], principal: Principal) -> dict[str, Any]:
+    """Everyone signed in sees what is available; staff also see the counts behind it."""
+    staff = policy.can_see_stock_counts(principal)
+    return {name: doc[name] for name in PRODUCT_FIELDS + (STOCK_COUNT_FIELDS if staff else ())}

@@ -19,5 +19,11 @@ class EventArchive(Protocol):
         """Events in archive order as ``(position, event)``, from just after ``after``."""
         ...
 
+    def stream(self, subject: str, *, after_version: int = 0,
+               limit: int = 1000) -> list[dict[str, Any]]:
+        """The events of one stream (``orders/o-1``) in version order, from just after
+        ``after_version``, at most ``limit`` (order history and time travel read this)."""
+        ...
+
     def count(self) -> int:
         ...

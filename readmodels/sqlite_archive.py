@@ -27,6 +27,8 @@ CREATE TABLE IF NOT EXISTS events (
     body TEXT NOT NULL
 )
 """
+# One stream's events (an order's history) without scanning the archive.
+_BY_SUBJECT = "CREATE INDEX IF NOT EXISTS events_by_subject ON events (subject)"
 
 
 class SqliteEventArchive:
@@ -36,6 +38,7 @@ class SqliteEventArchive:
         self._lock = threading.Lock()
         with self._connect() as db:
             db.execute(_SCHEMA)
+            db.execute(_BY_SUBJECT)
 
     def __repr__(self) -> str:
         return f"SqliteEventArchive({str(self._path)!r})"
@@ -71,6 +74,17 @@ class SqliteEventArchive:
             ).fetchall()
         for position, body in rows:
             yield position, json.loads(body)
+
+    def stream(self, subject: str, *, after_version: int = 0,
+               limit: int = 1000) -> list[dict[str, Any]]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT body FROM events WHERE subject = ?1 "
+                "AND json_extract(body, '$.data.version') > ?2 "
+                "ORDER BY json_extract(body, '$.data.version') LIMIT ?3",
+                (subject, after_version, limit),
+            ).fetchall()
+        return [json.loads(body) for (body,) in rows]
 
     def count(self) -> int:
         with self._connect() as db:

@@ -24,8 +24,9 @@ $(CHECKOV_STAMP): tools/setup-checkov.sh
 	PY=$(PY) tools/setup-checkov.sh
 	touch $@
 
-# The npm emulators (Azurite, cosmosdb-server) for the read side's contract tests, from the lockfile.
-$(NPM_STAMP): tools/package.json tools/package-lock.json
+# The npm emulators (Azurite, cosmosdb-server) for the Azure adapters' tests, from the lockfile;
+# npm's postinstall applies tools/patches/ (see its README), so a changed patch reinstalls too.
+$(NPM_STAMP): tools/package.json tools/package-lock.json $(wildcard tools/patches/*.patch)
 	npm ci --prefix tools --no-audit --no-fund
 	touch $@
 

@@ -14,8 +14,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from azure.core import MatchConditions
-from azure.cosmos import PartitionKey
 from azure.cosmos import exceptions as cosmos_errors
+
+from readmodels.cosmos_client import ensure_container
 
 CONTAINER = "order_events"
 COUNTER_ID = "position-counter"
@@ -35,8 +36,7 @@ def partition_of(event: dict[str, Any]) -> str:
 
 class CosmosEventArchive:
     def __init__(self, database: Any) -> None:
-        self._container = database.create_container_if_not_exists(
-            id=CONTAINER, partition_key=PartitionKey(path="/orderId"))
+        self._container = ensure_container(database, CONTAINER, "/orderId")
 
     def __repr__(self) -> str:
         return f"CosmosEventArchive({self._container.id!r})"
@@ -57,26 +57,22 @@ class CosmosEventArchive:
         return added
 
     def _exists(self, doc_id: str, partition: str) -> bool:
-        # A query, not a point read: the emulator answers 500 instead of 404 for a missing item.
-        found = self._container.query_items(
-            query="SELECT VALUE c.id FROM c WHERE c.orderId = @p AND c.id = @id",
-            parameters=[{"name": "@p", "value": partition}, {"name": "@id", "value": doc_id}],
-            partition_key=partition)
-        return any(True for _ in found)
+        return self._read(doc_id, partition) is not None
+
+    def _read(self, doc_id: str, partition: str) -> dict[str, Any] | None:
+        try:
+            return dict(self._container.read_item(item=doc_id, partition_key=partition))
+        except cosmos_errors.CosmosResourceNotFoundError:
+            return None
 
     def _next_position(self) -> int:
         for _ in range(MAX_ATTEMPTS):
-            found = list(self._container.query_items(
-                query="SELECT * FROM c WHERE c.orderId = @p AND c.id = @id",
-                parameters=[{"name": "@p", "value": COUNTER_PARTITION},
-                            {"name": "@id", "value": COUNTER_ID}],
-                partition_key=COUNTER_PARTITION))
+            counter = self._read(COUNTER_ID, COUNTER_PARTITION)
             try:
-                if not found:
+                if counter is None:
                     self._container.create_item(
                         body={"id": COUNTER_ID, "orderId": COUNTER_PARTITION, "value": 1})
                     return 1
-                counter = found[0]
                 value = int(counter["value"]) + 1
                 self._container.replace_item(
                     item=COUNTER_ID, body={"id": COUNTER_ID, "orderId": COUNTER_PARTITION,

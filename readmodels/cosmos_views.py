@@ -18,9 +18,9 @@ from itertools import islice
 from typing import Any
 
 from azure.core import MatchConditions
-from azure.cosmos import PartitionKey
 from azure.cosmos import exceptions as cosmos_errors
 
+from readmodels.cosmos_client import ensure_container
 from readmodels.views import (
     CUSTOMER_ORDERS,
     CUSTOMER_SUMMARY,
@@ -51,18 +51,13 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
 
 
 class CosmosViewStore:
-    def __init__(self, database: Any, catalog_ttl: float = 2.0, *,
-                 point_reads: bool = True) -> None:
-        """``point_reads=False`` reads by a single-partition query instead (about 3 RU, not
-        1): only for cosmosdb-server, which answers a missing point read with 500."""
+    def __init__(self, database: Any, catalog_ttl: float = 2.0) -> None:
         self._db = database
-        self._point_reads = point_reads
         self._ttl = catalog_ttl
         self._lock = threading.Lock()
         self._containers: dict[str, Any] = {}
         self._active: tuple[float, dict[str, int]] | None = None
-        self._catalog = database.create_container_if_not_exists(
-            id=CATALOG, partition_key=PartitionKey(path="/id"))
+        self._catalog = ensure_container(database, CATALOG, "/id")
         for view in VIEWS:
             self._container(view, 1, create=True)
 
@@ -76,8 +71,7 @@ class CosmosViewStore:
         if known is not None:
             return known
         if create:
-            container = self._db.create_container_if_not_exists(
-                id=name, partition_key=PartitionKey(path=f"/{PARTITION_KEYS[view]}"))
+            container = ensure_container(self._db, name, f"/{PARTITION_KEYS[view]}")
         else:
             container = self._db.get_container_client(name)
         with self._lock:
@@ -89,23 +83,11 @@ class CosmosViewStore:
 
     def read(self, view: str, doc_id: str, partition: str,
              generation: int | None = None) -> Stored | None:
-        container = self._resolve(view, generation)
-        if not self._point_reads:
-            return self._query_read(container, view, doc_id, partition)
         try:
-            item = container.read_item(item=doc_id, partition_key=partition)
+            item = self._resolve(view, generation).read_item(item=doc_id, partition_key=partition)
         except cosmos_errors.CosmosResourceNotFoundError:
             return None
         return Stored(_plain(item), str(item["_etag"]))
-
-    @staticmethod
-    def _query_read(container: Any, view: str, doc_id: str, partition: str) -> Stored | None:
-        key = PARTITION_KEYS[view]
-        found = list(container.query_items(
-            query=f"SELECT * FROM c WHERE c.{key} = @pk AND c.id = @id",
-            parameters=[{"name": "@pk", "value": partition}, {"name": "@id", "value": doc_id}],
-            partition_key=partition))
-        return Stored(_plain(found[0]), str(found[0]["_etag"])) if found else None
 
     def create(self, view: str, doc: dict[str, Any], generation: int | None = None) -> str:
         check_document(view, doc)
@@ -184,12 +166,12 @@ class CosmosViewStore:
         cached = self._active
         if cached is not None and now - cached[0] < self._ttl:
             return dict(cached[1])
-        # A query rather than a point read: before the first switch there is no catalog
-        # document, and the emulator answers a missing point read with 500 (retried by the SDK).
-        found = list(self._catalog.query_items(
-            query="SELECT * FROM c WHERE c.id = @id",
-            parameters=[{"name": "@id", "value": CATALOG_ID}], partition_key=CATALOG_ID))
-        active = {view: int((found[0] if found else {}).get(view, 1)) for view in VIEWS}
+        try:  # before the first switch there is no catalog document: generation 1 throughout
+            found: dict[str, Any] = self._catalog.read_item(item=CATALOG_ID,
+                                                            partition_key=CATALOG_ID)
+        except cosmos_errors.CosmosResourceNotFoundError:
+            found = {}
+        active = {view: int(found.get(view, 1)) for view in VIEWS}
         self._active = (now, active)
         return dict(active)
 

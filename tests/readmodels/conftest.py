@@ -59,26 +59,13 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(params=["embedded", "cosmos", "cosmos-query-reads"])
+@pytest.fixture(params=["embedded", "cosmos"])
 def views(request: pytest.FixtureRequest, tmp_path: Path) -> ViewStore:
     if request.param == "embedded":
         return SqliteViewStore(tmp_path / "views.db")
     from readmodels.cosmos_views import CosmosViewStore
 
-    return CosmosViewStore(request.getfixturevalue("cosmos_database"), catalog_ttl=0.0,
-                           point_reads=request.param == "cosmos")
-
-
-@pytest.fixture(params=["embedded", "cosmos"])
-def projectable_views(request: pytest.FixtureRequest, tmp_path: Path) -> ViewStore:
-    """Views the projector can run on: on cosmosdb-server, reads go by query (emulator gap:
-    a missing point read answers 500, and the projector reads before it creates)."""
-    if request.param == "embedded":
-        return SqliteViewStore(tmp_path / "views.db")
-    from readmodels.cosmos_views import CosmosViewStore
-
-    return CosmosViewStore(request.getfixturevalue("cosmos_database"), catalog_ttl=0.0,
-                           point_reads=False)
+    return CosmosViewStore(request.getfixturevalue("cosmos_database"), catalog_ttl=0.0)
 
 
 @pytest.fixture(params=["embedded", "azurite"])

@@ -40,9 +40,8 @@ def sealed_events(cipher: FieldCipher, customer: str, order: str) -> list[dict[s
                                        occurred_at="2024-05-01T10:01:00Z", actor=customer))]
 
 
-def test_views_and_cache_hold_only_envelopes(projectable_views: ViewStore, cache: QueryCache,
+def test_views_and_cache_hold_only_envelopes(views: ViewStore, cache: QueryCache,
                                              tmp_path: Path) -> None:
-    views = projectable_views
     customer, order = f"mia-{uuid.uuid4().hex[:8]}", f"o-{uuid.uuid4().hex[:8]}"
     cipher = FieldCipher(LocalKeyProvider(tmp_path / "keys"))
     projector = Projector(views, cache)

@@ -9,18 +9,17 @@ thread so the host's event loop stays free.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-from collections.abc import Callable
 from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
 
+from api import order_history
 from api import query_params as qp
-from api.http import authenticate, guarded
 from api.problems import ApiError
-from api.read_through import Read, cached, stale, view_response, wait_for
+from api.query_base import NO_CUSTOMER, NO_ORDER, caller, fresh_enough, require, serve, version_of
+from api.read_through import Read, cached, view_response, wait_for
 from api.schemas import ID, SKU, check_route_id
 from api.view_render import (
     cacheable_order,
@@ -30,57 +29,25 @@ from api.view_render import (
     render_search_item,
     render_summary,
 )
-from app_settings import get_settings
-from observability.edge import observe_query
 from projections.fold import with_customer
 from projections.projector import customer_scope, order_scope, product_scope
 from readmodels.factory import query_cache, view_store
 from readmodels.views import CUSTOMER_SUMMARY, ORDER_DETAILS, PRODUCTS
 from security import policy
-from security.policy import Access
 from security.principal import Principal
 
 bp = df.Blueprint()
-_NO_ORDER = "No order with this id was found."
-_NO_CUSTOMER = "No customer with this id was found."
-
-
-def _caller(req: func.HttpRequest, allowed: set[str]) -> tuple[Principal, dict[str, str]]:
-    principal = authenticate(req, get_settings())
-    params = dict(req.params)
-    qp.check_known(params, allowed)
-    return principal, params
-
-
-def _require(decision: Access, not_found: str) -> None:
-    if decision is Access.FORBIDDEN:
-        raise ApiError("Forbidden", "Your role does not allow this.")
-    if decision is Access.NOT_FOUND:
-        raise ApiError("NotFound", not_found)
-
-
-def _version(value: dict[str, Any] | None) -> int:
-    return int(value["version"]) if value else 0
-
-
-def _fresh_enough(read: Read, load: Callable[[], dict[str, Any] | None],
-                  wanted: int) -> Read:
-    """Wait (bounded) for the view to reach ``wanted``; 409 StaleView if it does not."""
-    if _version(read.value) >= wanted:
-        return read
-    value = wait_for(load, lambda v: _version(v) >= wanted)
-    if _version(value) < wanted:
-        raise stale(_version(value), wanted)
-    return Read(value, "view")
 
 
 # -- GET /api/orders/{orderId} -------------------------------------------------------------
 
 def get_order(req: func.HttpRequest) -> func.HttpResponse:
-    principal, params = _caller(req, {"minVersion"})
+    principal, params = caller(req, {"minVersion", *order_history.AS_OF_PARAMS})
     wanted = qp.min_version(params)
     order_id = check_route_id(req.route_params.get("orderId", ""), ID, "orderId")
-    _require(policy.access(principal, principal.user_id, policy.can_read_order), _NO_ORDER)
+    if any(params.get(name) for name in order_history.AS_OF_PARAMS):
+        return order_history.get_order_as_of(req, principal, order_id, params, wanted)
+    require(policy.access(principal, principal.user_id, policy.can_read_order), NO_ORDER)
 
     def load() -> dict[str, Any] | None:
         stored = view_store().read(ORDER_DETAILS, order_id, order_id)
@@ -88,14 +55,14 @@ def get_order(req: func.HttpRequest) -> func.HttpResponse:
         return cacheable_order(stored.doc) if placed and stored else None
 
     read = cached(query_cache(), order_scope(order_id), "order", load,
-                  lambda v: _version(v) >= wanted)
+                  lambda v: version_of(v) >= wanted)
     if read.value is None and wanted:
         read = Read(wait_for(load, lambda v: v is not None), "view")
     if read.value is None:
-        raise ApiError("NotFound", _NO_ORDER)
+        raise ApiError("NotFound", NO_ORDER)
     owner = str(read.value["customerId"])
-    _require(policy.access(principal, owner, policy.can_read_order), _NO_ORDER)
-    read = _fresh_enough(read, load, wanted)
+    require(policy.access(principal, owner, policy.can_read_order), NO_ORDER)
+    read = fresh_enough(read, load, wanted)
     assert read.value is not None
     profile = _profile(owner)
     doc = with_customer(read.value, profile.value and profile.value["profile"])
@@ -127,23 +94,23 @@ def _summary_profile(customer_id: str) -> dict[str, Any] | None:
 def _customer_summary(req: func.HttpRequest, principal: Principal,
                       wanted: int) -> tuple[str, Read]:
     customer_id = check_route_id(req.route_params.get("customerId", ""), ID, "customerId")
-    _require(policy.access(principal, customer_id, policy.can_read_customer), _NO_CUSTOMER)
+    require(policy.access(principal, customer_id, policy.can_read_customer), NO_CUSTOMER)
 
     def load() -> dict[str, Any] | None:
         stored = view_store().read(CUSTOMER_SUMMARY, customer_id, customer_id)
         return stored.doc if stored else None
 
     read = cached(query_cache(), customer_scope(customer_id), "summary", load,
-                  lambda v: _version(v) >= wanted)
+                  lambda v: version_of(v) >= wanted)
     if read.value is None and wanted:
         read = Read(wait_for(load, lambda v: v is not None), "view")
     if read.value is None:
-        raise ApiError("NotFound", _NO_CUSTOMER)
-    return customer_id, _fresh_enough(read, load, wanted)
+        raise ApiError("NotFound", NO_CUSTOMER)
+    return customer_id, fresh_enough(read, load, wanted)
 
 
 def get_summary(req: func.HttpRequest) -> func.HttpResponse:
-    principal, params = _caller(req, {"minVersion"})
+    principal, params = caller(req, {"minVersion"})
     _, read = _customer_summary(req, principal, qp.min_version(params))
     summary = read.value
     assert summary is not None
@@ -153,7 +120,7 @@ def get_summary(req: func.HttpRequest) -> func.HttpResponse:
 
 
 def list_orders(req: func.HttpRequest) -> func.HttpResponse:
-    principal, params = _caller(req, {"status", "limit", "continuation", "minVersion"})
+    principal, params = caller(req, {"status", "limit", "continuation", "minVersion"})
     status = qp.status(params)
     limit = qp.integer(params, "limit", qp.DEFAULT_LIMIT, 1, qp.MAX_LIMIT)
     after = qp.continuation(params, status)
@@ -172,7 +139,7 @@ def list_orders(req: func.HttpRequest) -> func.HttpResponse:
 
     key = f"orders?status={status or ''}&limit={limit}&after={after.after if after else ''}"
     page = cached(query_cache(), customer_scope(customer_id), key, load,
-                  lambda v: _version(v) >= int(summary["version"]))
+                  lambda v: version_of(v) >= int(summary["version"]))
     assert page.value is not None
     body = {"items": page.value["items"], "continuation": page.value["continuation"]}
     source = "hit" if head.source == page.source == "hit" else page.source
@@ -185,7 +152,7 @@ def list_orders(req: func.HttpRequest) -> func.HttpResponse:
 
 def search_orders(req: func.HttpRequest) -> func.HttpResponse:
     """Not cached: every fold of any order could change the answer."""
-    principal, params = _caller(req, {"search", "limit", "minVersion"})
+    principal, params = caller(req, {"search", "limit", "minVersion"})
     text = qp.search_text(params)
     limit = qp.integer(params, "limit", qp.DEFAULT_LIMIT, 1, qp.MAX_LIMIT)
     wanted = qp.min_version(params)
@@ -199,9 +166,9 @@ def search_orders(req: func.HttpRequest) -> func.HttpResponse:
         profiles = {owner: _summary_profile(owner)
                     for owner in sorted({str(d["customerId"]) for d in found})}
         docs = [with_customer(d, profiles[str(d["customerId"])]) for d in found]
-        return {"items": docs, "version": max((_version(d) for d in docs), default=0)}
+        return {"items": docs, "version": max((version_of(d) for d in docs), default=0)}
 
-    result = _fresh_enough(Read(load(), "view"), load, wanted).value
+    result = fresh_enough(Read(load(), "view"), load, wanted).value
     assert result is not None
     docs = result["items"]
     tag = ",".join(f"{d['id']}.{d['version']}.{d.get('customerVersion', 0)}" for d in docs)
@@ -217,7 +184,7 @@ def search_orders(req: func.HttpRequest) -> func.HttpResponse:
 
 def get_product(req: func.HttpRequest) -> func.HttpResponse:
     """Any signed-in caller; a SKU without a catalog price is not a product yet (404)."""
-    principal, params = _caller(req, {"minVersion"})
+    principal, params = caller(req, {"minVersion"})
     wanted = qp.min_version(params)
     sku = check_route_id(req.route_params.get("sku", ""), SKU, "sku")
 
@@ -226,12 +193,12 @@ def get_product(req: func.HttpRequest) -> func.HttpResponse:
         return stored.doc if stored and stored.doc.get("unitPrice") else None
 
     read = cached(query_cache(), product_scope(sku), "product", load,
-                  lambda v: _version(v) >= wanted)
+                  lambda v: version_of(v) >= wanted)
     if read.value is None and wanted:
         read = Read(wait_for(load, lambda v: v is not None), "view")
     if read.value is None:
         raise ApiError("NotFound", "No product with this SKU is in the catalog.")
-    doc = _fresh_enough(read, load, wanted).value
+    doc = fresh_enough(read, load, wanted).value
     assert doc is not None
     return view_response(req, render_product(doc, principal), etag=f'"{doc["version"]}"',
                          version=int(doc["version"]), updated_at=doc.get("updatedAt"),
@@ -244,32 +211,31 @@ def check_id_like(text: str) -> bool:
 
 # -- routes --------------------------------------------------------------------------------
 
-async def _serve(handler: Callable[[func.HttpRequest], func.HttpResponse],
-                 req: func.HttpRequest, route: str) -> func.HttpResponse:
-    return await observe_query(req, route,
-                               lambda: guarded(lambda: asyncio.to_thread(handler, req)))
-
-
 @bp.route(route="orders/{orderId}", methods=["GET"])
 async def api_get_order(req: func.HttpRequest) -> func.HttpResponse:
-    return await _serve(get_order, req, "order")
+    return await serve(get_order, req, "order")
+
+
+@bp.route(route="orders/{orderId}/events", methods=["GET"])
+async def api_order_events(req: func.HttpRequest) -> func.HttpResponse:
+    return await serve(order_history.get_order_events, req, "order_events")
 
 
 @bp.route(route="customers/{customerId}/orders", methods=["GET"])
 async def api_list_customer_orders(req: func.HttpRequest) -> func.HttpResponse:
-    return await _serve(list_orders, req, "customer_orders")
+    return await serve(list_orders, req, "customer_orders")
 
 
 @bp.route(route="customers/{customerId}/summary", methods=["GET"])
 async def api_customer_summary(req: func.HttpRequest) -> func.HttpResponse:
-    return await _serve(get_summary, req, "customer_summary")
+    return await serve(get_summary, req, "customer_summary")
 
 
 @bp.route(route="orders", methods=["GET"])
 async def api_search_orders(req: func.HttpRequest) -> func.HttpResponse:
-    return await _serve(search_orders, req, "search")
+    return await serve(search_orders, req, "search")
 
 
 @bp.route(route="products/{sku}", methods=["GET"])
 async def api_get_product(req: func.HttpRequest) -> func.HttpResponse:
-    return await _serve(get_product, req, "product")
+    return await serve(get_product, req, "product")

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from api.problems import ApiError
+from contracts.wire import format_timestamp
 from readmodels.views import SORT_KEY
 
 STATUSES = ("placed", "shipped", "delivered", "cancelled")
@@ -106,3 +109,91 @@ def continuation(params: Mapping[str, str], current_status: str | None) -> Conti
     if token_status != (current_status or ""):
         raise invalid("continuation", "belongs to a query with another status filter")
     return Continuation(after, current_status)
+
+
+# RFC 3339 date-time (what ``format: date-time`` generates); checked again by fromisoformat.
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d{1,9})?"
+                        r"([Zz]|[+-]\d\d:\d\d(:\d\d(\.\d{1,6})?)?)")
+_EARLIEST, _LATEST = "0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"
+
+
+def timestamp(params: Mapping[str, str], name: str) -> str | None:
+    """An RFC 3339 time with an offset, in the views' canonical form (UTC, milliseconds)."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    problem = invalid(name, "must be an RFC 3339 date-time with an offset, such as "
+                            "2026-01-31T12:00:00Z")
+    if len(raw) > 40 or not _TIMESTAMP.fullmatch(raw):
+        raise problem
+    digits = re.sub(r"(\.\d{6})\d+", r"\1", raw.upper())  # Python reads up to microseconds
+    try:
+        moment = datetime.fromisoformat(digits)
+    except ValueError:
+        raise problem from None
+    try:
+        return format_timestamp(moment)
+    except OverflowError:  # year 1 or 9999 with an offset: before or after any event
+        return _EARLIEST if moment.year == 1 else _LATEST
+
+
+def pattern(params: Mapping[str, str], name: str, regex: str, what: str) -> str | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not re.fullmatch(regex, raw):
+        raise invalid(name, f"must be {what}")
+    return raw
+
+
+def name_filter(params: Mapping[str, str], name: str) -> str | None:
+    """A product-name filter: the search rule (letters, digits, space, . ' - _ @)."""
+    raw = params.get(name)
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip()
+    if not SEARCH_TEXT.fullmatch(text):
+        raise invalid(name, "must be 1-100 letters, digits, spaces or . ' - _ @")
+    return text
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page starts (keyset paging), bound to the filters it was issued for: a token is
+    a 400 on any other query, so a client cannot mix up pages of two filters."""
+
+    after: str
+    scope: str
+
+    def encode(self) -> str:
+        raw = json.dumps({"a": self.after, "q": _fingerprint(self.scope)},
+                         separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode("ascii")
+
+
+def _fingerprint(scope: str) -> str:
+    return hashlib.sha256(scope.encode()).hexdigest()[:12]
+
+
+def cursor(params: Mapping[str, str], scope: str,
+           valid_after: Callable[[str], bool]) -> Cursor | None:
+    """The decoded ``continuation``, or a 400 for anything we did not issue for this query."""
+    raw = params.get("continuation")
+    if raw is None or raw == "":
+        return None
+    try:
+        if len(raw) > MAX_TOKEN_CHARS or not _TOKEN.fullmatch(raw):
+            raise ValueError
+        decoded = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        after, fingerprint = decoded["a"], decoded["q"]
+        if not isinstance(after, str) or not valid_after(after):
+            raise ValueError
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise invalid("continuation", "is not a token this API issued") from None
+    if fingerprint != _fingerprint(scope):
+        raise invalid("continuation", "belongs to a query with other filters")
+    return Cursor(after, scope)
+
+
+def now_utc() -> str:
+    return format_timestamp(datetime.now(UTC))

@@ -24,11 +24,14 @@ from readmodels.cosmos_client import ensure_container
 from readmodels.views import (
     CUSTOMER_ORDERS,
     CUSTOMER_SUMMARY,
+    MAX_NAMED_CUSTOMERS,
     ORDER_DETAILS,
     PARTITION_KEYS,
+    PRODUCTS,
     VIEWS,
     DocumentExists,
     ETagMismatch,
+    OrderFilter,
     Stored,
     UnknownView,
     check_document,
@@ -125,9 +128,13 @@ class CosmosViewStore:
         return [_plain(item) for item in islice(items, limit)]
 
     def search_orders(self, *, id_prefix: str, name_part: str, tracking_number: str,
-                      limit: int, generation: int | None = None) -> list[dict[str, Any]]:
+                      limit: int, after: str | None = None,
+                      generation: int | None = None) -> list[dict[str, Any]]:
         clauses, params = [], []
-        customers = self._customers_named(name_part, limit) if name_part else []
+        # A later page may hold orders of customers whose newest orders were on earlier pages,
+        # so past the first page the name matches among more customers (MAX_NAMED_CUSTOMERS).
+        named = limit if after is None else MAX_NAMED_CUSTOMERS
+        customers = self._customers_named(name_part, named) if name_part else []
         for clause, name, value in (("STARTSWITH(c.id, @prefix)", "@prefix", id_prefix),
                                     ("ARRAY_CONTAINS(@customers, c.customerId)", "@customers",
                                      customers),
@@ -138,11 +145,48 @@ class CosmosViewStore:
                 params.append({"name": name, "value": value})
         if not clauses:
             return []
-        sql = (f"SELECT * FROM c WHERE c.version >= 1 AND ({' OR '.join(clauses)}) "
-               "ORDER BY c.sortKey DESC")
+        sql = f"SELECT * FROM c WHERE c.version >= 1 AND ({' OR '.join(clauses)})"
+        if after is not None:
+            sql += " AND c.sortKey < @after"
+            params.append({"name": "@after", "value": after})
         items = self._resolve(ORDER_DETAILS, generation).query_items(
-            query=sql, parameters=params, enable_cross_partition_query=True,
-            max_item_count=limit)
+            query=sql + " ORDER BY c.sortKey DESC", parameters=params,
+            enable_cross_partition_query=True, max_item_count=limit)
+        return [_plain(item) for item in islice(items, limit)]
+
+    def list_orders(self, where: OrderFilter, *, limit: int, after: str | None,
+                    generation: int | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM c WHERE c.version >= 1 AND IS_STRING(c.sortKey)"
+        params: list[dict[str, Any]] = []
+        for clause, name, value in (
+                ("c.status = @status", "@status", where.status),
+                ("c.customerId = @customer", "@customer", where.customer_id),
+                ("EXISTS(SELECT VALUE l FROM l IN c.lines WHERE l.sku = @sku)", "@sku",
+                 where.sku),
+                ("c.sortKey >= @from", "@from", where.placed_from),
+                ("c.sortKey < @to", "@to", where.placed_to),
+                ("c.sortKey < @after", "@after", after)):
+            if value is not None:
+                sql += f" AND {clause}"
+                params.append({"name": name, "value": value})
+        items = self._resolve(ORDER_DETAILS, generation).query_items(
+            query=sql + " ORDER BY c.sortKey DESC", parameters=params,
+            enable_cross_partition_query=True, max_item_count=limit)
+        return [_plain(item) for item in islice(items, limit)]
+
+    def list_products(self, *, name_part: str | None, limit: int, after: str | None,
+                      generation: int | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM c WHERE IS_NUMBER(c.unitPrice)"
+        params: list[dict[str, Any]] = []
+        if after is not None:
+            sql += " AND c.id > @after"
+            params.append({"name": "@after", "value": after})
+        if name_part is not None:
+            sql += " AND CONTAINS(LOWER(c.name), @name)"
+            params.append({"name": "@name", "value": name_part})
+        items = self._resolve(PRODUCTS, generation).query_items(
+            query=sql + " ORDER BY c.id", parameters=params,
+            enable_cross_partition_query=True, max_item_count=limit)
         return [_plain(item) for item in islice(items, limit)]
 
     def _customers_named(self, name_part: str, limit: int) -> list[str]:

@@ -23,9 +23,11 @@ from readmodels.views import (
     CUSTOMER_ORDERS,
     CUSTOMER_SUMMARY,
     ORDER_DETAILS,
+    PRODUCTS,
     VIEWS,
     DocumentExists,
     ETagMismatch,
+    OrderFilter,
     Stored,
     UnknownView,
     check_document,
@@ -41,6 +43,21 @@ _INDEXES = (
     'CREATE INDEX IF NOT EXISTS "{t}_list" ON "{t}" (pk, sort_key)',
     'CREATE INDEX IF NOT EXISTS "{t}_tracking" ON "{t}" (tracking)',
 )
+# The staff list (``list_orders``) walks order_details newest first, by any filter or none.
+_ORDER_INDEXES = (
+    'CREATE INDEX IF NOT EXISTS "{t}_placed" ON "{t}" (sort_key)',
+    'CREATE INDEX IF NOT EXISTS "{t}_status" ON "{t}" (status, sort_key)',
+    'CREATE INDEX IF NOT EXISTS "{t}_customer" ON "{t}" '
+    "(json_extract(body, '$.customerId'), sort_key)",
+)
+_CUSTOMER = "json_extract(body, '$.customerId')"
+_HAS_SKU = ("EXISTS (SELECT 1 FROM json_each(body, '$.lines') "
+            "WHERE json_extract(value, '$.sku') = ?)")
+
+
+def _lower(value: object) -> str | None:
+    """Unicode lower case (SQLite's own ``lower`` folds ASCII only), as Python and Cosmos."""
+    return value.lower() if isinstance(value, str) else None
 
 
 def _table(view: str, generation: int) -> str:
@@ -60,11 +77,14 @@ class SqliteViewStore:
         self._path = str(path)
         self._db = open_database(self._path)
         self._lock = threading.RLock()
+        self._db.create_function("unicode_lower", 1, _lower, deterministic=True)
         with self._lock, self._db:
             self._db.execute(_META)
             for view in VIEWS:
                 self._db.execute("INSERT OR IGNORE INTO generations VALUES (?, 1)", (view,))
                 self._create_table(_table(view, 1))
+            # Indexes added since a generation was built reach the active one too.
+            self._create_table(self._resolve(ORDER_DETAILS, None))
 
     def __repr__(self) -> str:
         return f"SqliteViewStore({self._path!r})"
@@ -74,7 +94,8 @@ class SqliteViewStore:
 
     def _create_table(self, table: str) -> None:
         self._db.execute(_TABLE.format(t=table))
-        for index in _INDEXES:
+        extra = _ORDER_INDEXES if table.startswith(f"{ORDER_DETAILS}__") else ()
+        for index in (*_INDEXES, *extra):
             self._db.execute(index.format(t=table))
 
     def _resolve(self, view: str, generation: int | None) -> str:
@@ -132,7 +153,8 @@ class SqliteViewStore:
         return [json.loads(row[0]) for row in rows]
 
     def search_orders(self, *, id_prefix: str, name_part: str, tracking_number: str,
-                      limit: int, generation: int | None = None) -> list[dict[str, Any]]:
+                      limit: int, after: str | None = None,
+                      generation: int | None = None) -> list[dict[str, Any]]:
         with self._lock:
             table = self._resolve(ORDER_DETAILS, generation)
             summaries = self._resolve(CUSTOMER_SUMMARY, None)
@@ -141,9 +163,40 @@ class SqliteViewStore:
                 "(?1 != '' AND substr(id, 1, length(?1)) = ?1) "
                 "OR (?2 != '' AND json_extract(body, '$.customerId') IN ("
                 f'SELECT pk FROM "{summaries}" WHERE instr(search_name, ?2) > 0)) '
-                "OR (?3 != '' AND tracking = ?3)) ORDER BY sort_key DESC LIMIT ?4",
-                (id_prefix, name_part, tracking_number, limit),
+                "OR (?3 != '' AND tracking = ?3)) AND (?5 IS NULL OR sort_key < ?5) "
+                "ORDER BY sort_key DESC LIMIT ?4",
+                (id_prefix, name_part, tracking_number, limit, after),
             ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def list_orders(self, where: OrderFilter, *, limit: int, after: str | None,
+                    generation: int | None = None) -> list[dict[str, Any]]:
+        # Only the filters given become clauses, so each can use its index (an "? IS NULL OR"
+        # clause would not), and the range on sort_key keeps every page an index seek.
+        clauses, values = ["sort_key IS NOT NULL"], []
+        for clause, value in (("status = ?", where.status), (f"{_CUSTOMER} = ?",
+                                                             where.customer_id),
+                              (_HAS_SKU, where.sku), ("sort_key >= ?", where.placed_from),
+                              ("sort_key < ?", where.placed_to), ("sort_key < ?", after)):
+            if value is not None:
+                clauses.append(clause)
+                values.append(value)
+        with self._lock:
+            table = self._resolve(ORDER_DETAILS, generation)
+            rows = self._db.execute(
+                f'SELECT body FROM "{table}" WHERE {" AND ".join(clauses)} '
+                "ORDER BY sort_key DESC LIMIT ?", (*values, limit)).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def list_products(self, *, name_part: str | None, limit: int, after: str | None,
+                      generation: int | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            table = self._resolve(PRODUCTS, generation)
+            rows = self._db.execute(
+                f'SELECT body FROM "{table}" WHERE json_extract(body, \'$.unitPrice\') '
+                "IS NOT NULL AND (?1 IS NULL OR pk > ?1) AND (?2 IS NULL OR "
+                "instr(unicode_lower(json_extract(body, '$.name')), ?2) > 0) "
+                "ORDER BY pk LIMIT ?3", (after, name_part, limit)).fetchall()
         return [json.loads(row[0]) for row in rows]
 
     def scan(self, view: str, generation: int | None = None) -> Iterator[dict[str, Any]]:

@@ -38,6 +38,22 @@ DOC_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 # customer_orders rows sort newest first by this key: "<placedAt>|<orderId>".
 SORT_KEY = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\|[A-Za-z0-9_-]{1,64}")
 MAX_PAGE = 100
+# Name search pages over at most this many matching customers (the most recently active).
+MAX_NAMED_CUSTOMERS = 1000
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """The staff list's filters (``ViewStore.list_orders``); ``None`` means "any".
+
+    ``placed_from`` is inclusive, ``placed_to`` exclusive, both canonical RFC 3339 (the
+    ``placedAt`` form), so they compare with ``sortKey`` as text."""
+
+    status: str | None = None
+    customer_id: str | None = None
+    sku: str | None = None
+    placed_from: str | None = None
+    placed_to: str | None = None
 
 
 class ViewStoreError(Exception):
@@ -116,12 +132,28 @@ class ViewStore(Protocol):
         ...
 
     def search_orders(self, *, id_prefix: str, name_part: str, tracking_number: str,
-                      limit: int, generation: int | None = None) -> list[dict[str, Any]]:
+                      limit: int, after: str | None = None,
+                      generation: int | None = None) -> list[dict[str, Any]]:
         """``order_details`` documents whose id starts with ``id_prefix``, whose customer's
         lower-cased name (the ``searchName`` of their ``customer_summary``; order documents do
         not copy the profile) contains ``name_part``, or whose tracking number equals
-        ``tracking_number``; newest first, at most ``limit``. ``generation`` is that of
-        ``order_details``; summaries are read in their active generation."""
+        ``tracking_number``; newest first, at most ``limit``, strictly after the sort key
+        ``after``. ``generation`` is that of ``order_details``; summaries are read in their
+        active generation. Past the first page, a name matches among at most
+        ``MAX_NAMED_CUSTOMERS`` customers (those with the newest orders)."""
+        ...
+
+    def list_orders(self, where: OrderFilter, *, limit: int, after: str | None,
+                    generation: int | None = None) -> list[dict[str, Any]]:
+        """Placed orders (``order_details`` documents) matching every filter of ``where``,
+        newest first by ``sortKey``, strictly after the sort key ``after`` (keyset paging:
+        an order's sort key never changes, so pages stay exact while orders are written)."""
+        ...
+
+    def list_products(self, *, name_part: str | None, limit: int, after: str | None,
+                      generation: int | None = None) -> list[dict[str, Any]]:
+        """Catalog products (``products`` documents with a price) by SKU ascending, strictly
+        after the SKU ``after``; ``name_part`` (lower case) must be in the lower-cased name."""
         ...
 
     def scan(self, view: str, generation: int | None = None) -> Iterator[dict[str, Any]]:

@@ -12,8 +12,10 @@ from readmodels.views import (
     CUSTOMER_ORDERS,
     CUSTOMER_SUMMARY,
     ORDER_DETAILS,
+    PRODUCTS,
     DocumentExists,
     ETagMismatch,
+    OrderFilter,
     UnknownView,
     ViewStore,
 )
@@ -235,3 +237,81 @@ def test_views_switch_together(views: ViewStore) -> None:
     assert views.read(CUSTOMER_SUMMARY, customer, customer) is not None
     listed = views.customer_orders(customer, status=None, limit=5, after=None)
     assert [r["id"] for r in listed] == [order_id]
+
+
+def _staff_list(views: ViewStore, where: OrderFilter, limit: int = 2) -> list[str]:
+    """Every page of the staff list, followed by keyset (the last sort key sent)."""
+    seen: list[str] = []
+    after: str | None = None
+    while True:
+        page = views.list_orders(where, limit=limit, after=after)
+        seen += [d["id"] for d in page]
+        if len(page) < limit:
+            return seen
+        after = str(page[-1]["sortKey"])
+
+
+def test_staff_list_filters_and_pages_newest_first(views: ViewStore) -> None:
+    """Each store is fresh per test, so the list without a filter is exactly these orders."""
+    specs = [  # (id, customer, day, status, sku)
+        ("o-a", "c-1", 1, "placed", "A"), ("o-b", "c-2", 2, "shipped", "B"),
+        ("o-c", "c-1", 3, "cancelled", "B"), ("o-d", "c-3", 4, "placed", "A"),
+        ("o-e", "c-1", 5, "placed", "C")]
+    for order_id, customer, day, status, sku in specs:
+        doc = detail(order_id, customer, placed=f"2024-05-0{day}T10:00:00.000Z")
+        views.create(ORDER_DETAILS, {**doc, "status": status,
+                                     "lines": [{"sku": sku, "quantity": 1}, {"sku": "Z"}]})
+    views.create(ORDER_DETAILS, detail("o-unplaced", "c-1", version=0))  # never listed
+    assert _staff_list(views, OrderFilter()) == ["o-e", "o-d", "o-c", "o-b", "o-a"]
+    assert _staff_list(views, OrderFilter(status="placed")) == ["o-e", "o-d", "o-a"]
+    assert _staff_list(views, OrderFilter(customer_id="c-1")) == ["o-e", "o-c", "o-a"]
+    assert _staff_list(views, OrderFilter(sku="B")) == ["o-c", "o-b"]
+    assert _staff_list(views, OrderFilter(sku="Z"), limit=10) == ["o-e", "o-d", "o-c", "o-b",
+                                                                  "o-a"]
+    window = OrderFilter(placed_from="2024-05-02T10:00:00.000Z",
+                         placed_to="2024-05-04T10:00:00.000Z")
+    assert _staff_list(views, window) == ["o-c", "o-b"]  # from inclusive, to exclusive
+    assert _staff_list(views, OrderFilter(status="placed", customer_id="c-1", sku="A")) == [
+        "o-a"]
+    assert _staff_list(views, OrderFilter(customer_id="' OR 1=1 --")) == []
+
+
+def test_staff_list_pages_stay_exact_while_orders_arrive(views: ViewStore) -> None:
+    for day in (1, 2, 3):
+        views.create(ORDER_DETAILS, detail(f"o-{day}", placed=f"2024-05-0{day}T10:00:00.000Z"))
+    first = views.list_orders(OrderFilter(), limit=2, after=None)
+    views.create(ORDER_DETAILS, detail("o-new", placed="2024-05-09T10:00:00.000Z"))
+    rest = views.list_orders(OrderFilter(), limit=2, after=str(first[-1]["sortKey"]))
+    assert [d["id"] for d in first + rest] == ["o-3", "o-2", "o-1"]
+
+
+def test_search_pages_after_a_sort_key(views: ViewStore) -> None:
+    tag = uuid.uuid4().hex[:8]
+    for day in (1, 2, 3):
+        views.create(ORDER_DETAILS, detail(f"s{tag}-{day}", f"c-{tag}",
+                                           placed=f"2024-05-0{day}T10:00:00.000Z"))
+    views.create(CUSTOMER_SUMMARY, summary(f"c-{tag}", f"Page {tag}",
+                                           f"2024-05-03T10:00:00.000Z|s{tag}-3"))
+    for query in ({"id_prefix": f"s{tag}"}, {"name_part": f"page {tag}"}):
+        args = {"id_prefix": "", "name_part": "", "tracking_number": "", **query}
+        first = views.search_orders(limit=2, **args)
+        rest = views.search_orders(limit=2, after=str(first[-1]["sortKey"]), **args)
+        assert [d["id"] for d in first + rest] == [f"s{tag}-3", f"s{tag}-2", f"s{tag}-1"]
+
+
+def test_products_list_by_sku_with_a_name_filter(views: ViewStore) -> None:
+    for sku, name in (("B-2", "Blue Mug"), ("A-1", "Red Mug"), ("C-3", "Teapot"),
+                      ("D-4", "ÄRGER Mug")):
+        views.create(PRODUCTS, {"id": sku, "sku": sku, "name": name, "unitPrice": 100,
+                                "currency": "EUR", "version": 1})
+    views.create(PRODUCTS, {"id": "E-5", "sku": "E-5", "name": None, "unitPrice": None,
+                            "version": 1})  # stock without a price: not in the catalog
+    first = views.list_products(name_part=None, limit=3, after=None)
+    assert [d["id"] for d in first] == ["A-1", "B-2", "C-3"]
+    assert [d["id"] for d in views.list_products(name_part=None, limit=3, after="C-3")] == [
+        "D-4"]
+    assert [d["id"] for d in views.list_products(name_part="mug", limit=9, after=None)] == [
+        "A-1", "B-2", "D-4"]
+    assert [d["id"] for d in views.list_products(name_part="ärger", limit=9,
+                                                  after=None)] == ["D-4"]
+    assert views.list_products(name_part="' or 1=1", limit=9, after=None) == []

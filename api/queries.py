@@ -9,13 +9,12 @@ thread so the host's event loop stays free.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
 
-from api import order_history
+from api import order_history, order_lists
 from api import query_params as qp
 from api.problems import ApiError
 from api.query_base import NO_CUSTOMER, NO_ORDER, caller, fresh_enough, require, serve, version_of
@@ -26,7 +25,6 @@ from api.view_render import (
     render_list_item,
     render_order,
     render_product,
-    render_search_item,
     render_summary,
 )
 from projections.fold import with_customer
@@ -148,38 +146,6 @@ def list_orders(req: func.HttpRequest) -> func.HttpResponse:
                          source=source)
 
 
-# -- GET /api/orders?search= ---------------------------------------------------------------
-
-def search_orders(req: func.HttpRequest) -> func.HttpResponse:
-    """Not cached: every fold of any order could change the answer."""
-    principal, params = caller(req, {"search", "limit", "minVersion"})
-    text = qp.search_text(params)
-    limit = qp.integer(params, "limit", qp.DEFAULT_LIMIT, 1, qp.MAX_LIMIT)
-    wanted = qp.min_version(params)
-    if not policy.can_search_orders(principal):
-        raise ApiError("Forbidden", "Only support and admin may search orders.")
-
-    def load() -> dict[str, Any]:
-        found = view_store().search_orders(
-            id_prefix=text if check_id_like(text) else "", name_part=text.lower(),
-            tracking_number=text, limit=limit)
-        profiles = {owner: _summary_profile(owner)
-                    for owner in sorted({str(d["customerId"]) for d in found})}
-        docs = [with_customer(d, profiles[str(d["customerId"])]) for d in found]
-        return {"items": docs, "version": max((version_of(d) for d in docs), default=0)}
-
-    result = fresh_enough(Read(load(), "view"), load, wanted).value
-    assert result is not None
-    docs = result["items"]
-    tag = ",".join(f"{d['id']}.{d['version']}.{d.get('customerVersion', 0)}" for d in docs)
-    return view_response(req, {"items": [render_search_item(d) for d in docs]},
-                         etag=f'W/"{hashlib.sha256(tag.encode()).hexdigest()[:16]}"',
-                         version=int(result["version"]),
-                         updated_at=max((str(d.get("updatedAt") or "") for d in docs),
-                                        default=None),
-                         source="view")
-
-
 # -- GET /api/products/{sku} ---------------------------------------------------------------
 
 def get_product(req: func.HttpRequest) -> func.HttpResponse:
@@ -205,10 +171,6 @@ def get_product(req: func.HttpRequest) -> func.HttpResponse:
                          source=read.source)
 
 
-def check_id_like(text: str) -> bool:
-    return all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in text)
-
-
 # -- routes --------------------------------------------------------------------------------
 
 @bp.route(route="orders/{orderId}", methods=["GET"])
@@ -232,8 +194,14 @@ async def api_customer_summary(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="orders", methods=["GET"])
-async def api_search_orders(req: func.HttpRequest) -> func.HttpResponse:
-    return await serve(search_orders, req, "search")
+async def api_list_orders(req: func.HttpRequest) -> func.HttpResponse:
+    return await serve(order_lists.orders, req,
+                       "search" if req.params.get("search") else "orders")
+
+
+@bp.route(route="products", methods=["GET"])
+async def api_list_products(req: func.HttpRequest) -> func.HttpResponse:
+    return await serve(order_lists.list_products, req, "products")
 
 
 @bp.route(route="products/{sku}", methods=["GET"])

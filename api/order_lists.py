@@ -1,0 +1,155 @@
+"""Lists over many orders and products: ``GET /api/orders`` (the staff list, or a search with
+``search=``) and ``GET /api/products`` (the catalog).
+
+Every list is keyset-paged: a page ends with the sort key of its last item, and the next page
+starts strictly after it. An order's sort key (``placedAt|orderId``) never changes, so orders
+placed or changed while a client pages never shift, repeat or skip the ones it has not seen yet
+(a status filter may of course gain or lose an order whose status changed). Not cached: any
+fold of any order could change these answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+import azure.functions as func
+
+from api import query_params as qp
+from api.problems import ApiError
+from api.query_base import NO_CUSTOMER, caller, fresh_enough, version_of
+from api.read_through import Read, view_response
+from api.schemas import ID, SKU
+from api.view_render import render_product, render_search_item
+from projections.fold import with_customer
+from readmodels.factory import view_store
+from readmodels.views import CUSTOMER_SUMMARY, SORT_KEY, OrderFilter
+from security import policy
+from security.principal import Principal, Role
+
+LIST_PARAMS = {"status", "customerId", "sku", "placedFrom", "placedTo", "limit",
+               "continuation", "minVersion"}
+SEARCH_PARAMS = {"search", "limit", "continuation", "minVersion"}
+_SKU = re.compile(SKU)
+
+
+def _sort_key(value: str) -> bool:
+    return bool(SORT_KEY.fullmatch(value))
+
+
+def _with_profiles(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The customers' names joined in (one summary read per customer on the page)."""
+    profiles: dict[str, Any] = {}
+    for owner in sorted({str(d["customerId"]) for d in found}):
+        stored = view_store().read(CUSTOMER_SUMMARY, owner, owner)
+        profiles[owner] = stored.doc.get("profile") if stored else None
+    return [with_customer(d, profiles[str(d["customerId"])]) for d in found]
+
+
+def _page(req: func.HttpRequest, found: list[dict[str, Any]], limit: int,
+          scope: str) -> func.HttpResponse:
+    docs = found[:limit]
+    more = len(found) > limit
+    token = qp.Cursor(str(docs[-1]["sortKey"]), scope).encode() if more else None
+    tag = ",".join(f"{d['id']}.{d['version']}.{d.get('customerVersion', 0)}" for d in docs)
+    return view_response(req, {"items": [render_search_item(d) for d in docs],
+                               "continuation": token},
+                         etag=f'W/"{hashlib.sha256(tag.encode()).hexdigest()[:16]}"',
+                         version=max((version_of(d) for d in docs), default=0),
+                         updated_at=max((str(d.get("updatedAt") or "") for d in docs),
+                                        default=None),
+                         source="view")
+
+
+def _newest(load: Any, wanted: int) -> list[dict[str, Any]]:
+    """``minVersion`` on a list: wait until some order on it has reached that version."""
+    result = fresh_enough(Read(load(), "view"), load, wanted).value
+    assert result is not None
+    return list(result["items"])
+
+
+# -- GET /api/orders ------------------------------------------------------------------------
+
+def orders(req: func.HttpRequest) -> func.HttpResponse:
+    return search_orders(req) if req.params.get("search") else list_orders(req)
+
+
+def _filters(principal: Principal, params: dict[str, str]) -> OrderFilter:
+    """The list's filters; a customer's list is always their own orders."""
+    customer = qp.pattern(params, "customerId", ID, "1-64 of A-Z a-z 0-9 - _")
+    if not policy.can_search_orders(principal):
+        if not principal.has_role(Role.CUSTOMER):
+            raise ApiError("Forbidden", "Only support, admin and customers may list orders.")
+        if customer is not None and customer != principal.user_id:
+            raise ApiError("NotFound", NO_CUSTOMER)
+        customer = principal.user_id
+    return OrderFilter(status=qp.status(params), customer_id=customer,
+                       sku=qp.pattern(params, "sku", SKU, "1-64 of A-Z a-z 0-9 - _ ."),
+                       placed_from=qp.timestamp(params, "placedFrom"),
+                       placed_to=qp.timestamp(params, "placedTo"))
+
+
+def list_orders(req: func.HttpRequest) -> func.HttpResponse:
+    """Support and admin: every order; a customer: their own. Newest first."""
+    principal, params = caller(req, LIST_PARAMS)
+    where = _filters(principal, params)
+    limit = qp.integer(params, "limit", qp.DEFAULT_LIMIT, 1, qp.MAX_LIMIT)
+    scope = f"list:{where}"
+    start = qp.cursor(params, scope, _sort_key)
+    wanted = qp.min_version(params)
+
+    def load() -> dict[str, Any]:
+        found = view_store().list_orders(where, limit=limit + 1,
+                                         after=start.after if start else None)
+        return {"items": _with_profiles(found),
+                "version": max((version_of(d) for d in found), default=0)}
+
+    return _page(req, _newest(load, wanted), limit, scope)
+
+
+def search_orders(req: func.HttpRequest) -> func.HttpResponse:
+    principal, params = caller(req, SEARCH_PARAMS)
+    text = qp.search_text(params)
+    limit = qp.integer(params, "limit", qp.DEFAULT_LIMIT, 1, qp.MAX_LIMIT)
+    scope = f"search:{text}"
+    start = qp.cursor(params, scope, _sort_key)
+    wanted = qp.min_version(params)
+    if not policy.can_search_orders(principal):
+        raise ApiError("Forbidden", "Only support and admin may search orders.")
+
+    def load() -> dict[str, Any]:
+        found = view_store().search_orders(
+            id_prefix=text if _id_like(text) else "", name_part=text.lower(),
+            tracking_number=text, limit=limit + 1, after=start.after if start else None)
+        return {"items": _with_profiles(found),
+                "version": max((version_of(d) for d in found), default=0)}
+
+    return _page(req, _newest(load, wanted), limit, scope)
+
+
+def _id_like(text: str) -> bool:
+    return all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in text)
+
+
+# -- GET /api/products ----------------------------------------------------------------------
+
+def list_products(req: func.HttpRequest) -> func.HttpResponse:
+    """Any signed-in caller; by SKU; staff also see the stock counts (as for one product)."""
+    principal, params = caller(req, {"q", "limit", "continuation"})
+    name = qp.name_filter(params, "q")
+    limit = qp.integer(params, "limit", qp.DEFAULT_LIMIT, 1, qp.MAX_LIMIT)
+    scope = f"products:{name or ''}"
+    start = qp.cursor(params, scope, lambda value: bool(_SKU.fullmatch(value)))
+    found = view_store().list_products(name_part=name.lower() if name else None,
+                                       limit=limit + 1, after=start.after if start else None)
+    docs = found[:limit]
+    token = qp.Cursor(str(docs[-1]["sku"]), scope).encode() if len(found) > limit else None
+    tag = ",".join(f"{d['sku']}.{d['version']}" for d in docs)
+    return view_response(req, {"items": [render_product(d, principal) for d in docs],
+                               "continuation": token},
+                         etag=f'W/"{hashlib.sha256(tag.encode()).hexdigest()[:16]}"',
+                         version=max((version_of(d) for d in docs), default=0),
+                         updated_at=max((str(d.get("updatedAt") or "") for d in docs),
+                                        default=None),
+                         source="view")

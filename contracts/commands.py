@@ -128,6 +128,31 @@ class PriceProduct(Command):
     expected_version: int | None = None
 
 
+@dataclass(frozen=True)
+class ChangeProfile(Command):
+    """A customer's new name, email and phone (each optional: absent keeps the old value);
+    ``email`` and ``phone`` arrive as envelopes sealed at the edge."""
+
+    COMMAND_TYPE: ClassVar[str] = "ChangeProfile"
+
+    command_id: str
+    customer_id: str
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class EraseCustomer(Command):
+    """Right to erasure: destroy the customer's field key and mask their profile."""
+
+    COMMAND_TYPE: ClassVar[str] = "EraseCustomer"
+
+    command_id: str
+    customer_id: str
+
+
 COMMAND_TYPES: dict[str, type[Command]] = {
     cls.COMMAND_TYPE: cls
     for cls in (
@@ -140,5 +165,7 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         SetCreditLimit,
         AdjustStock,
         PriceProduct,
+        ChangeProfile,
+        EraseCustomer,
     )
 }

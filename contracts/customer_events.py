@@ -58,3 +58,29 @@ class CreditSettled(EventPayload):
 
     order_id: str
     amount: int
+
+
+@dataclass(frozen=True)
+class CustomerProfileChanged(EventPayload):
+    """The whole profile after the change (so a newer event always wins, in any order):
+    ``name`` plain like at registration, ``email`` and ``phone`` envelopes under the
+    customer's key."""
+
+    EVENT_TYPE: ClassVar[str] = "CustomerProfileChanged"
+    STREAM: ClassVar[str] = CUSTOMERS_STREAM
+
+    name: str
+    email: str
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class CustomerErased(EventPayload):
+    """The customer's field key was destroyed (crypto-shredding): every envelope sealed under
+    it is unreadable for good, and views mask their profile. Carries no personal data, only
+    the key it destroyed (``keyName``), so an auditor can match it to the key store."""
+
+    EVENT_TYPE: ClassVar[str] = "CustomerErased"
+    STREAM: ClassVar[str] = CUSTOMERS_STREAM
+
+    key_name: str

@@ -35,6 +35,8 @@ _PAYLOAD_CLASSES: tuple[type[EventPayload], ...] = (
     customer_events.CreditReserved,
     customer_events.CreditReleased,
     customer_events.CreditSettled,
+    customer_events.CustomerProfileChanged,
+    customer_events.CustomerErased,
     inventory_events.StockAdjusted,
     inventory_events.StockReserved,
     inventory_events.StockReleased,

@@ -17,6 +17,8 @@ from contracts.customer_events import (
     CreditReleased,
     CreditReserved,
     CreditSettled,
+    CustomerErased,
+    CustomerProfileChanged,
     CustomerRegistered,
 )
 from contracts.events import Event
@@ -60,6 +62,7 @@ class CustomerState(AggregateState):
     open_balance: int = 0
     settled_total: int = 0
     registered_at: str | None = None
+    erased: bool = False  # the field key is destroyed; the profile is masked for good
 
     @property
     def exists(self) -> bool:
@@ -151,6 +154,54 @@ def set_credit_limit(
     return execute(state, step, decide, _evolve)
 
 
+def change_profile(
+    state: CustomerState,
+    ctx: CommandContext,
+    *,
+    name: str | None,
+    email: str | None,
+    phone: str | None,
+) -> Outcome[CustomerState]:
+    """New name, email or phone (absent: unchanged); the event carries the whole profile."""
+
+    def decide() -> list[EventPayload]:
+        _check_exists(state)
+        require(policy.can_change_profile(ctx.principal, state.customer_id))
+        _check_not_erased(state)
+        check_expected_version(ctx.expected_version, state.version)
+        if name is None and email is None and phone is None:
+            raise errors.ValidationFailed("Give at least one of name, email, phone.",
+                                          field="name")
+        new_name = state.name if name is None else check_text(name, "name", MAX_NAME_LENGTH)
+        new_email = state.email if email is None else check_encrypted(email, "email")
+        new_phone = state.phone if phone is None else check_encrypted(phone, "phone")
+        return [CustomerProfileChanged(new_name, new_email, new_phone)]
+
+    step = _command_step(ctx, "changeProfile", state.customer_id)
+    return execute(state, step, decide, _evolve)
+
+
+def erase(state: CustomerState, ctx: CommandContext, *, key_name: str
+          ) -> Outcome[CustomerState]:
+    """Right to erasure: the profile is dropped from the state and ``CustomerErased`` records
+    the key the workflow destroys. Balances stay (open orders still settle or release)."""
+
+    def decide() -> list[EventPayload]:
+        _check_exists(state)
+        require(policy.can_erase_customer(ctx.principal, state.customer_id))
+        _check_not_erased(state)
+        check_text(key_name, "keyName", 100)
+        return [CustomerErased(key_name)]
+
+    step = _command_step(ctx, "erase", state.customer_id)
+    return execute(state, step, decide, _evolve)
+
+
+def _check_not_erased(state: CustomerState) -> None:
+    if state.erased:
+        raise errors.CustomerNotFound("This customer was erased.")
+
+
 def reserve_credit(
     state: CustomerState, ctx: StepContext, *, order_id: str, amount: int, currency: str
 ) -> Outcome[CustomerState]:
@@ -158,6 +209,7 @@ def reserve_credit(
 
     def decide() -> list[EventPayload]:
         _check_exists(state)
+        _check_not_erased(state)  # no new orders for an erased customer
         check_id(order_id, "orderId")
         check_int(amount, "amount", 1, MAX_AMOUNT)
         check_currency(currency)
@@ -229,6 +281,10 @@ def _evolve(state: CustomerState, payload: EventPayload, event: Event) -> Custom
                 currency=payload.currency,
                 registered_at=event.occurred_at,
             )
+        case CustomerProfileChanged():
+            return replace(state, name=payload.name, email=payload.email, phone=payload.phone)
+        case CustomerErased():
+            return replace(state, name="", email="", phone=None, erased=True)
         case CreditLimitChanged():
             return replace(state, credit_limit=payload.credit_limit, currency=payload.currency)
         case CreditReserved():

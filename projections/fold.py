@@ -72,7 +72,12 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-from contracts.customer_events import CreditLimitChanged, CustomerRegistered
+from contracts.customer_events import (
+    CreditLimitChanged,
+    CustomerErased,
+    CustomerProfileChanged,
+    CustomerRegistered,
+)
 from contracts.events import Event
 from contracts.order_events import (
     OrderCancelled,
@@ -85,6 +90,7 @@ from contracts.order_events import (
 Doc = dict[str, Any]
 OPEN_STATUSES = ("placed", "shipped")
 PROFILE_FIELDS = ("name", "email", "phone")
+MASK = "***"  # security.crypto.MASK: what an erased customer's fields show
 
 
 class OutdatedSummary(RuntimeError):
@@ -156,6 +162,7 @@ def with_customer(order: Doc, profile: Doc | None) -> Doc:
     if not profile or not profile.get("version"):
         return {**order, "customer": None, "customerVersion": 0}
     return {**order, "customer": {key: profile.get(key) for key in PROFILE_FIELDS},
+            "customerErased": bool(profile.get("erased")),
             "customerVersion": int(profile["version"]),
             "updatedAt": _latest(order.get("updatedAt"), profile.get("at"))}
 
@@ -190,13 +197,10 @@ def apply_customer_event(summary: Doc | None, event: Event) -> Doc | None:
     current = _current(summary, event.aggregate_id)
     payload = event.payload()
     updated = copy.deepcopy(current)
-    if isinstance(payload, CustomerRegistered):
+    if isinstance(payload, CustomerRegistered | CustomerProfileChanged | CustomerErased):
         if (current["profile"] or {}).get("version", 0) >= event.version:
             return None
-        updated["profile"] = {"name": payload.name, "email": payload.email,
-                              "phone": payload.phone, "version": event.version,
-                              "at": event.occurred_at}
-        updated["searchName"] = payload.name.lower()
+        updated["profile"], updated["searchName"] = _profile(payload, event)
     newer = event.version > current["currencyVersion"]
     if isinstance(payload, CustomerRegistered | CreditLimitChanged) and newer:
         updated.update(creditCurrency=payload.currency, currencyVersion=event.version)
@@ -204,6 +208,20 @@ def apply_customer_event(summary: Doc | None, event: Event) -> Doc | None:
         return None
     updated["updatedAt"] = _latest(current["updatedAt"], event.occurred_at)
     return _versioned(_priced(updated))
+
+
+def _profile(payload: CustomerRegistered | CustomerProfileChanged | CustomerErased,
+             event: Event) -> tuple[Doc, str | None]:
+    """The profile an event leaves, and the name support searches by. Every profile event
+    carries the whole profile, so the newest version wins in any delivery order; erasure is
+    the last profile event a customer has (the entity refuses changes after it), so once
+    folded no late registration or change can bring the profile back, in a rebuild too."""
+    if isinstance(payload, CustomerErased):
+        masked: Doc = {name: MASK for name in PROFILE_FIELDS}
+        return {**masked, "erased": True, "version": event.version,
+                "at": event.occurred_at}, None
+    return {"name": payload.name, "email": payload.email, "phone": payload.phone,
+            "version": event.version, "at": event.occurred_at}, payload.name.lower()
 
 
 def count_order(summary: Doc | None, customer_id: str, row: Doc,
@@ -260,7 +278,8 @@ def migrated_summary(old: Doc, rows: Iterable[Doc]) -> Doc:
     profile = old.get("profile")
     summary.update(profile=profile, creditCurrency=old.get("creditCurrency"),
                    currencyVersion=int(old.get("currencyVersion") or 0),
-                   searchName=str(profile["name"]).lower() if profile else None,
+                   searchName=str(profile["name"]).lower()
+                   if profile and not profile.get("erased") else None,
                    updatedAt=old.get("updatedAt"))
     for row in rows:
         _add(summary, contribution(row), 1)

@@ -42,7 +42,8 @@ from readmodels.views import (
 log = get_logger("orders.projections")
 Doc = dict[str, Any]
 MAX_ATTEMPTS = 50
-PROFILE_EVENTS = {"Orders.CustomerRegistered", "Orders.CreditLimitChanged"}
+PROFILE_EVENTS = {"Orders.CustomerRegistered", "Orders.CreditLimitChanged",
+                  "Orders.CustomerProfileChanged", "Orders.CustomerErased"}
 # The generations the fold running in this thread (context) reads and writes.
 _fold_generations: ContextVar[Mapping[str, int] | None] = ContextVar("fold_generations",
                                                                      default=None)

@@ -30,10 +30,15 @@ _log = logging.getLogger(__name__)
 KEY_SIZE = 32
 KEY_NAME_PATTERN = re.compile(r"[A-Za-z0-9-]{1,100}")
 KEY_VERSION_PATTERN = re.compile(r"[A-Za-z0-9]{1,64}")
+_TOMBSTONE = "erased-"  # Key Vault: the secret that marks a key as erased for good
 
 
 class KeyNotFound(LookupError):
     """The key name or version does not exist (never created, or erased)."""
+
+
+class KeyErased(KeyNotFound):
+    """The key was destroyed on purpose (crypto-erasure): it is never created again."""
 
 
 class KeyStoreError(RuntimeError):
@@ -47,6 +52,27 @@ class KeyProvider(Protocol):
 
     def get(self, key_name: str, version: str) -> bytes:
         """The key bytes of one version, for reading; raises ``KeyNotFound``."""
+        ...
+
+
+class ManagedKeyProvider(KeyProvider, Protocol):
+    """A provider that can also rotate and destroy keys (rotation, erasure)."""
+
+    def rotate(self, key_name: str) -> str:
+        """Add a new newest version; older ones stay readable. Returns the new version."""
+        ...
+
+    def delete(self, key_name: str) -> None:
+        """Destroy every version for good (crypto-erasure); idempotent."""
+        ...
+
+    def key_names(self) -> list[str]:
+        ...
+
+    def current_version(self, key_name: str) -> str | None:
+        ...
+
+    def is_erased(self, key_name: str) -> bool:
         ...
 
 
@@ -113,6 +139,21 @@ class LocalKeyProvider:
             ring = self._update(key_name, create_only=True)
         return ring.current, _decode_key(ring.versions[ring.current])
 
+    def key_names(self) -> list[str]:
+        """Every live key (erased ones are gone), for rotation and re-encryption."""
+        if not self._folder.is_dir():
+            return []
+        return sorted(p.stem for p in self._folder.glob("*.json")
+                      if KEY_NAME_PATTERN.fullmatch(p.stem))
+
+    def current_version(self, key_name: str) -> str | None:
+        """The newest version's name without reading key material; ``None`` if no key."""
+        ring = self._read(check_key_name(key_name))
+        return None if ring is None else ring.current
+
+    def is_erased(self, key_name: str) -> bool:
+        return self._tombstone(check_key_name(key_name)).exists()
+
     def get(self, key_name: str, version: str) -> bytes:
         ring = self._read(check_key_name(key_name))
         if ring is None or version not in ring.versions:
@@ -126,15 +167,30 @@ class LocalKeyProvider:
         return ring.current
 
     def delete(self, key_name: str) -> None:
-        """Crypto-erasure: every envelope written with this key becomes unreadable."""
+        """Crypto-erasure: every envelope written with this key becomes unreadable.
+
+        A tombstone (no key material) stays behind, so a late writer (an edge that sealed a
+        field for this customer just before) cannot quietly create a fresh key under the name.
+        Idempotent: deleting an erased or never-created key leaves a tombstone and succeeds."""
         with self._exclusive():
+            tombstone = self._tombstone(check_key_name(key_name))
+            if not tombstone.exists():
+                fd = os.open(tombstone, os.O_WRONLY | os.O_CREAT, 0o600)
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    json.dump({"keyName": key_name, "erased": True}, handle)
+                    handle.flush()
+                    os.fsync(handle.fileno())
             with contextlib.suppress(FileNotFoundError):
-                self._path(check_key_name(key_name)).unlink()
+                self._path(key_name).unlink()
+            _fsync_folder(self._folder)
             self._cache.pop(key_name, None)
         _log.info("deleted field key %s", key_name)
 
     def _path(self, key_name: str) -> Path:
         return self._folder / f"{key_name}.json"
+
+    def _tombstone(self, key_name: str) -> Path:
+        return self._folder / f"{key_name}.erased"
 
     def _read(self, key_name: str) -> _KeyRing | None:
         path = self._path(key_name)
@@ -156,6 +212,8 @@ class LocalKeyProvider:
 
     def _update(self, key_name: str, *, create_only: bool) -> _KeyRing:
         with self._exclusive():
+            if self._tombstone(key_name).exists():
+                raise KeyErased(f"key {key_name!r} was erased")
             ring = self._read(key_name)
             if ring is not None and create_only:
                 return ring
@@ -194,6 +252,15 @@ class LocalKeyProvider:
             yield
         finally:
             os.close(fd)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make an unlink durable: an erasure that a crash undoes would be no erasure."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _parse_ring(text: str, path: Path) -> _KeyRing:
@@ -263,6 +330,8 @@ class KeyVaultKeyProvider:
             return version, self.get(key_name, version)
         secret = self._fetch(key_name, None)
         if secret is None:
+            if self.is_erased(key_name):
+                raise KeyErased(f"key {key_name!r} was erased")
             secret = self._client.set_secret(
                 self._secret_name(key_name),
                 base64.b64encode(new_key()).decode("ascii"),
@@ -297,6 +366,59 @@ class KeyVaultKeyProvider:
         version, _ = self._remember(key_name, secret)
         _log.info("rotated field key %s to version %s", key_name, version)
         return version
+
+    def key_names(self) -> list[str]:
+        """Every live key under our prefix (erased ones are deleted), for rotation."""
+        names = []
+        for props in self._client.list_properties_of_secrets():
+            name = str(props.name)
+            if name.startswith(self._prefix) and KEY_NAME_PATTERN.fullmatch(
+                    name[len(self._prefix):]) and not name.startswith(_TOMBSTONE):
+                names.append(name[len(self._prefix):])
+        return sorted(names)
+
+    def current_version(self, key_name: str) -> str | None:
+        """The newest version, read from the vault (not the cache); ``None`` if no key."""
+        check_key_name(key_name)
+        secret = self._fetch(key_name, None)
+        return None if secret is None else self._remember(key_name, secret)[0]
+
+    def is_erased(self, key_name: str) -> bool:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            self._client.get_secret(self._tombstone_name(key_name))
+        except ResourceNotFoundError:
+            return False
+        return True
+
+    def delete(self, key_name: str) -> None:
+        """Crypto-erasure: delete the secret (every version) and purge it when the vault
+        allows; a tombstone secret (no key material) keeps ``current`` from creating the key
+        again. With purge protection on, the deleted secret stays recoverable by an operator
+        until the vault's retention ends; that is logged, not hidden. Idempotent."""
+        from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+        check_key_name(key_name)
+        if not self.is_erased(key_name):
+            self._client.set_secret(self._tombstone_name(key_name), "erased",
+                                    content_type="text/plain", tags={"erasedKey": key_name})
+        name = self._secret_name(key_name)
+        with contextlib.suppress(ResourceNotFoundError):  # never created, or already deleted
+            self._client.begin_delete_secret(name).wait()
+        try:
+            self._client.purge_deleted_secret(name)
+        except ResourceNotFoundError:
+            pass
+        except HttpResponseError as error:
+            _log.warning("field key %s is deleted but could not be purged (%s); it stays "
+                         "recoverable until the vault's retention ends", key_name,
+                         getattr(error, "status_code", "error"))
+        self.forget(key_name)
+        _log.info("deleted field key %s from Key Vault", key_name)
+
+    def _tombstone_name(self, key_name: str) -> str:
+        return f"{_TOMBSTONE}{self._prefix}{key_name}"
 
     def forget(self, key_name: str) -> None:
         with self._lock:

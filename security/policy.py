@@ -82,6 +82,16 @@ def can_read_customer(principal: Principal, customer_id: str) -> bool:
     return _is_staff(principal) or _is_owner(principal, customer_id)
 
 
+def can_erase_customer(principal: Principal, customer_id: str) -> bool:
+    """Right to erasure: the customer themself, or support and admin acting on a request."""
+    return _is_staff(principal) or _is_owner(principal, customer_id)
+
+
+def can_change_profile(principal: Principal, customer_id: str) -> bool:
+    """Name, email and phone: the customer themself, support and admin."""
+    return _is_staff(principal) or _is_owner(principal, customer_id)
+
+
 def can_set_credit_limit(principal: Principal) -> bool:
     return principal.has_role(Role.ADMIN)
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from functools import lru_cache
 
 from app_settings import AppSettings, SettingsError, get_settings
-from security.keys import KeyProvider, LocalKeyProvider
+from security.keys import KeyProvider, LocalKeyProvider, ManagedKeyProvider
 
 
-def build_key_provider(settings: AppSettings) -> KeyProvider:
+def build_key_provider(settings: AppSettings) -> ManagedKeyProvider:
     if settings.field_key_provider == "local":
         return LocalKeyProvider(settings.field_keys_dir)
     try:
@@ -27,5 +27,8 @@ def build_key_provider(settings: AppSettings) -> KeyProvider:
 
 
 @lru_cache(maxsize=1)
-def app_key_provider() -> KeyProvider:
+def app_key_provider() -> ManagedKeyProvider:
     return build_key_provider(get_settings())
+
+
+__all__ = ["KeyProvider", "ManagedKeyProvider", "app_key_provider", "build_key_provider"]

@@ -9,6 +9,12 @@ Implemented as Key Vault answers them (REST API 7.x / 2025+, JSON shapes include
   ``GET /secrets/{name}/{version}``: that version. Unknown ones answer 404 ``SecretNotFound``.
 - ``GET /secrets/{name}/versions``: the versions' properties (no values), paged with
   ``maxresults`` and a ``nextLink``.
+- ``GET /secrets``: every secret's properties (no values), paged like the versions.
+- ``DELETE /secrets/{name}``: soft delete (all versions), answering the deleted-secret bundle
+  with ``recoveryId``; the name then refuses ``PUT`` with 409 ``Conflict`` until it is purged.
+  ``GET /deletedsecrets/{name}`` answers it (404 before the deletion, as the SDK's delete
+  poller expects); ``DELETE /deletedsecrets/{name}`` purges it for good (204), or answers 403
+  when the vault has purge protection (``purge_protection = True``).
 - Every call needs an ``api-version`` query parameter (400 ``BadParameter`` otherwise).
 - A call without ``Authorization`` answers 401 with the challenge ``WWW-Authenticate: Bearer
   authorization="https://login.microsoftonline.com/<tenant>", resource="https://vault.azure.net"``;
@@ -154,6 +160,8 @@ class VaultState:
     tenant_id: str
     token: str
     secrets: dict[str, list[_Version]] = field(default_factory=dict)
+    deleted: dict[str, list[_Version]] = field(default_factory=dict)
+    purge_protection: bool = False
     requests: list[SeenRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -234,7 +242,24 @@ class FakeKeyVault:
     def reset(self) -> None:
         with self.state.lock:
             self.state.secrets.clear()
+            self.state.deleted.clear()
             self.state.requests.clear()
+            self.state.purge_protection = False
+
+    def names(self) -> list[str]:
+        with self.state.lock:
+            return sorted(self.state.secrets)
+
+    def deleted_names(self) -> list[str]:
+        """Soft-deleted secrets, still recoverable (not purged)."""
+        with self.state.lock:
+            return sorted(self.state.deleted)
+
+    def all_values(self) -> list[str]:
+        """Every value the vault holds, live or soft-deleted (for "is it really gone")."""
+        with self.state.lock:
+            stores = [*self.state.secrets.values(), *self.state.deleted.values()]
+            return [v.value for versions in stores for v in versions]
 
     def reset_requests(self) -> None:
         with self.state.lock:
@@ -324,8 +349,18 @@ class _Handler(BaseHTTPRequestHandler):
         if "api-version" not in query:
             self._error(400, "BadParameter", "The api-version query parameter is missing.")
             return
-        segments = parts.path.split("/")[1:]
+        segments = [s for s in parts.path.split("/")[1:] if s] or [""]
+        if segments == ["secrets"] and method == "GET":
+            self._list(query)
+            return
+        if len(segments) == 2 and segments[0] == "deletedsecrets" and \
+                SECRET_NAME.fullmatch(segments[1]):
+            self._deleted(method, segments[1])
+            return
         if len(segments) >= 2 and segments[0] == "secrets" and SECRET_NAME.fullmatch(segments[1]):
+            if method == "DELETE" and len(segments) == 2:
+                self._delete(segments[1])
+                return
             self._secrets(method, segments[1], segments[2:], query, body)
             return
         self._error(404, "NotFound", "There is no such operation on this vault.")
@@ -334,6 +369,13 @@ class _Handler(BaseHTTPRequestHandler):
                  body: bytes) -> None:
         state = self.vault.state
         if method == "PUT" and not rest:
+            with state.lock:
+                in_deleted_state = name in state.deleted
+            if in_deleted_state:
+                self._error(409, "Conflict", f"Secret {name} is currently in a deleted but "
+                            "recoverable state, and its name cannot be reused; in this state, "
+                            "the secret can only be recovered or purged.")
+                return
             try:
                 document = json.loads(body or b"null")
             except json.JSONDecodeError:
@@ -369,6 +411,70 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, self._bundle(name, found, with_value=True))
             return
         self._error(405, "BadParameter", f"{method} is not supported on this path.")
+
+    def _delete(self, name: str) -> None:
+        state = self.vault.state
+        with state.lock:
+            versions = state.secrets.pop(name, None)
+            if versions:
+                state.deleted[name] = versions
+        if not versions:
+            self._error(404, "SecretNotFound", f"A secret with (name/id) {name} was not found "
+                        "in this key vault.")
+            return
+        self._send(200, self._deleted_bundle(name, versions[-1]))
+
+    def _deleted(self, method: str, name: str) -> None:
+        state = self.vault.state
+        with state.lock:
+            versions = state.deleted.get(name)
+            protected = state.purge_protection
+            if method == "DELETE" and versions and not protected:
+                del state.deleted[name]
+        if not versions:
+            self._error(404, "SecretNotFound", f"Deleted Secret not found: {name}")
+            return
+        if method == "GET":
+            self._send(200, self._deleted_bundle(name, versions[-1]))
+        elif method == "DELETE" and protected:
+            self._error(403, "Forbidden", "Operation \"purge\" is not allowed because purge "
+                        "protection is enabled for this vault.")
+        elif method == "DELETE":
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.send_header("x-ms-request-id", str(uuid.uuid4()))
+            self.end_headers()
+        else:
+            self._error(405, "BadParameter", f"{method} is not supported on this path.")
+
+    def _deleted_bundle(self, name: str, version: _Version) -> dict[str, Any]:
+        bundle = self._bundle(name, version, with_value=False)
+        now = int(time.time())
+        return {**bundle, "recoveryId": f"{self.vault.url}/deletedsecrets/{name}",
+                "deletedDate": now, "scheduledPurgeDate": now + 90 * 86400}
+
+    def _list(self, query: dict[str, str]) -> None:
+        state = self.vault.state
+        with state.lock:
+            newest = [(name, versions[-1]) for name, versions in sorted(state.secrets.items())]
+        try:
+            size = max(1, min(25, int(query.get("maxresults", DEFAULT_PAGE))))
+            start = int(query.get("$skiptoken", "0"))
+        except ValueError:
+            self._error(400, "BadParameter", "maxresults and $skiptoken must be integers.")
+            return
+        page = newest[start:start + size]
+        next_link = None
+        if start + size < len(newest):
+            params = {"api-version": query["api-version"], "maxresults": size,
+                      "$skiptoken": start + size}
+            next_link = f"{self.vault.url}/secrets?{urlencode(params)}"
+        items = []
+        for name, version in page:
+            item = self._bundle(name, version, with_value=False)
+            item["id"] = f"{self.vault.url}/secrets/{name}"
+            items.append(item)
+        self._send(200, {"value": items, "nextLink": next_link})
 
     def _versions(self, name: str, query: dict[str, str]) -> None:
         state = self.vault.state

@@ -56,6 +56,7 @@ def test_first_use_creates_the_secret_with_one_version(vault: FakeKeyVault,
     assert calls == [
         ("GET", f"/secrets/{SECRET}/", False),  # the challenge round trip, body-less
         ("GET", f"/secrets/{SECRET}/", True),  # 404: no such key yet
+        ("GET", f"/secrets/erased-{SECRET}/", True),  # 404: and it was never erased
         ("PUT", f"/secrets/{SECRET}", True),  # version 1
     ]
     assert all(r.query.get("api-version") for r in vault.seen())

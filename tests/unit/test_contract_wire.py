@@ -115,6 +115,8 @@ def test_every_command_type_is_registered() -> None:
         "SetCreditLimit",
         "AdjustStock",
         "PriceProduct",
+        "ChangeProfile",
+        "EraseCustomer",
     }
     assert (
         RegisterCustomer.from_dict(
@@ -188,7 +190,7 @@ def test_other_streams_have_their_own_subjects_and_ids() -> None:
 def test_every_payload_type_is_registered_under_the_orders_prefix() -> None:
     assert all(name.startswith("Orders.") for name in EVENT_PAYLOADS)
     assert EVENT_PAYLOADS["Orders.OrderCancelled"] is OrderCancelled
-    assert len(EVENT_PAYLOADS) == 16
+    assert len(EVENT_PAYLOADS) == 18
 
 
 def test_unknown_or_incompatible_events_are_refused() -> None:

@@ -1,0 +1,75 @@
+"""Crypto-erasure and rotation on Key Vault, over the real ``SecretClient``: deleting a
+customer's key deletes and purges the secret, leaves a tombstone that keeps the key from being
+created again, and is idempotent; a vault with purge protection keeps it recoverable, and says
+so in the log."""
+
+from __future__ import annotations
+
+import base64
+import logging
+
+import pytest
+from keyvault_server import FakeKeyVault, StaticTokenCredential
+from test_keyvault_provider import PREFIX, provider_for
+
+from security.crypto import MASK, FieldCipher, field_aad
+from security.keys import KeyErased, KeyNotFound, customer_key_name
+
+AAD = field_aad("customer", "alice", "email")
+
+
+def test_erasure_deletes_and_purges_the_secret_and_leaves_a_tombstone(
+        vault: FakeKeyVault, credential: StaticTokenCredential) -> None:
+    provider = provider_for(vault, credential)
+    cipher = FieldCipher(provider)
+    name = customer_key_name("alice")
+    envelope = cipher.encrypt("alice@example.com", AAD, key_name=name)
+    provider.rotate(name)
+    material = list(vault.all_values())
+
+    provider.delete(name)
+
+    assert PREFIX + name not in vault.names()
+    assert vault.deleted_names() == []  # purged, not only soft-deleted
+    assert vault.names() == [f"erased-{PREFIX}{name}"]
+    assert not set(material) & set(vault.all_values())
+    assert cipher.reveal(envelope, AAD, allowed=True) == MASK
+    with pytest.raises(KeyNotFound):
+        cipher.decrypt(envelope, AAD)
+    # Nothing may be sealed under the name again, by this instance or a fresh one.
+    for writer in (provider, provider_for(vault, credential)):
+        with pytest.raises(KeyErased):
+            FieldCipher(writer).encrypt("new@example.com", AAD, key_name=name)
+    assert provider.is_erased(name) and not provider.is_erased(customer_key_name("bob"))
+    provider.delete(name)  # idempotent: an erasure retried after a crash succeeds again
+    provider_for(vault, credential).delete(customer_key_name("never-created"))
+    assert provider.key_names() == []
+
+
+def test_purge_protection_keeps_the_deleted_secret_and_warns(
+        vault: FakeKeyVault, credential: StaticTokenCredential,
+        caplog: pytest.LogCaptureFixture) -> None:
+    vault.state.purge_protection = True
+    provider = provider_for(vault, credential)
+    name = customer_key_name("carol")
+    _, key = provider.current(name)
+    with caplog.at_level(logging.WARNING, logger="security.keys"):
+        provider.delete(name)
+    assert vault.deleted_names() == [PREFIX + name]
+    assert "could not be purged" in caplog.text
+    assert base64.b64encode(key).decode() not in caplog.text
+    with pytest.raises(KeyErased):
+        provider.current(name)
+
+
+def test_key_names_and_current_versions_come_from_the_vault(
+        vault: FakeKeyVault, credential: StaticTokenCredential) -> None:
+    provider = provider_for(vault, credential)
+    names = sorted(customer_key_name(f"c{i}") for i in range(30))  # more than one page
+    for name in names:
+        provider.current(name)
+    vault.put("unrelated-secret", "x")
+    assert provider.key_names() == names
+    rotated = provider.rotate(names[0])
+    assert provider_for(vault, credential).current_version(names[0]) == rotated
+    assert provider.current_version(customer_key_name("nobody")) is None

@@ -14,6 +14,7 @@ from typing import Any
 
 import azure.functions as func
 
+from api import consistency
 from api import query_params as qp
 from api.problems import ApiError
 from api.query_base import NO_ORDER, caller, require
@@ -73,12 +74,13 @@ def _wait_for_version(order_id: str, wanted: int) -> None:
 # -- GET /api/orders/{orderId}/events ------------------------------------------------------
 
 def get_order_events(req: func.HttpRequest) -> func.HttpResponse:
-    principal, params = caller(req, {"limit", "continuation", "minVersion"})
+    principal, params = caller(req, {"limit", "continuation", "minVersion", consistency.PARAM})
     order_id = check_route_id(req.route_params.get("orderId", ""), ID, "orderId")
     limit = qp.integer(params, "limit", qp.DEFAULT_LIMIT, 1, qp.MAX_LIMIT)
     start = qp.cursor(params, f"events:{order_id}", lambda a: bool(_VERSION.fullmatch(a)))
     wanted = qp.min_version(params)
     owner = _authorized_owner(principal, order_id, wanted)
+    consistency.wait_until_caught_up(req, params)
     _wait_for_version(order_id, wanted)
     after = int(start.after) if start else 0
     events = event_archive().stream(_subject(order_id), after_version=after, limit=limit + 1)

@@ -16,6 +16,7 @@ from typing import Any
 
 import azure.functions as func
 
+from api import consistency
 from api import query_params as qp
 from api.problems import ApiError
 from api.query_base import NO_CUSTOMER, caller, fresh_enough, version_of
@@ -29,8 +30,8 @@ from security import policy
 from security.principal import Principal, Role
 
 LIST_PARAMS = {"status", "customerId", "sku", "placedFrom", "placedTo", "limit",
-               "continuation", "minVersion"}
-SEARCH_PARAMS = {"search", "limit", "continuation", "minVersion"}
+               "continuation", "minVersion", consistency.PARAM}
+SEARCH_PARAMS = {"search", "limit", "continuation", "minVersion", consistency.PARAM}
 _SKU = re.compile(SKU)
 
 
@@ -98,6 +99,7 @@ def list_orders(req: func.HttpRequest) -> func.HttpResponse:
     scope = f"list:{where}"
     start = qp.cursor(params, scope, _sort_key)
     wanted = qp.min_version(params)
+    consistency.wait_until_caught_up(req, params)
 
     def load() -> dict[str, Any]:
         found = view_store().list_orders(where, limit=limit + 1,
@@ -117,6 +119,7 @@ def search_orders(req: func.HttpRequest) -> func.HttpResponse:
     wanted = qp.min_version(params)
     if not policy.can_search_orders(principal):
         raise ApiError("Forbidden", "Only support and admin may search orders.")
+    consistency.wait_until_caught_up(req, params)
 
     def load() -> dict[str, Any]:
         found = view_store().search_orders(
@@ -136,11 +139,12 @@ def _id_like(text: str) -> bool:
 
 def list_products(req: func.HttpRequest) -> func.HttpResponse:
     """Any signed-in caller; by SKU; staff also see the stock counts (as for one product)."""
-    principal, params = caller(req, {"q", "limit", "continuation"})
+    principal, params = caller(req, {"q", "limit", "continuation", consistency.PARAM})
     name = qp.name_filter(params, "q")
     limit = qp.integer(params, "limit", qp.DEFAULT_LIMIT, 1, qp.MAX_LIMIT)
     scope = f"products:{name or ''}"
     start = qp.cursor(params, scope, lambda value: bool(_SKU.fullmatch(value)))
+    consistency.wait_until_caught_up(req, params)
     found = view_store().list_products(name_part=name.lower() if name else None,
                                        limit=limit + 1, after=start.after if start else None)
     docs = found[:limit]

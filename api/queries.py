@@ -14,7 +14,7 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from api import order_history, order_lists
+from api import consistency, order_history, order_lists
 from api import query_params as qp
 from api.problems import ApiError
 from api.query_base import NO_CUSTOMER, NO_ORDER, caller, fresh_enough, require, serve, version_of
@@ -40,9 +40,11 @@ bp = df.Blueprint()
 # -- GET /api/orders/{orderId} -------------------------------------------------------------
 
 def get_order(req: func.HttpRequest) -> func.HttpResponse:
-    principal, params = caller(req, {"minVersion", *order_history.AS_OF_PARAMS})
+    principal, params = caller(req, {"minVersion", consistency.PARAM,
+                                     *order_history.AS_OF_PARAMS})
     wanted = qp.min_version(params)
     order_id = check_route_id(req.route_params.get("orderId", ""), ID, "orderId")
+    bypass = consistency.wait_until_caught_up(req, params)
     if any(params.get(name) for name in order_history.AS_OF_PARAMS):
         return order_history.get_order_as_of(req, principal, order_id, params, wanted)
     require(policy.access(principal, principal.user_id, policy.can_read_order), NO_ORDER)
@@ -53,7 +55,7 @@ def get_order(req: func.HttpRequest) -> func.HttpResponse:
         return cacheable_order(stored.doc) if placed and stored else None
 
     read = cached(query_cache(), order_scope(order_id), "order", load,
-                  lambda v: version_of(v) >= wanted)
+                  lambda v: not bypass and version_of(v) >= wanted)
     if read.value is None and wanted:
         read = Read(wait_for(load, lambda v: v is not None), "view")
     if read.value is None:
@@ -62,7 +64,7 @@ def get_order(req: func.HttpRequest) -> func.HttpResponse:
     require(policy.access(principal, owner, policy.can_read_order), NO_ORDER)
     read = fresh_enough(read, load, wanted)
     assert read.value is not None
-    profile = _profile(owner)
+    profile = _profile(owner, bypass)
     doc = with_customer(read.value, profile.value and profile.value["profile"])
     source = "hit" if read.source == profile.source == "hit" else read.source
     return view_response(req, render_order(doc, principal),
@@ -71,7 +73,7 @@ def get_order(req: func.HttpRequest) -> func.HttpResponse:
                          source=source)
 
 
-def _profile(customer_id: str) -> Read:
+def _profile(customer_id: str, bypass: bool) -> Read:
     """The customer's profile for an order answer: order documents do not copy it (a profile
     change would rewrite every order of the customer), the summary holds it. Cached in the
     customer's scope, which every fold that changes the profile invalidates."""
@@ -79,7 +81,8 @@ def _profile(customer_id: str) -> Read:
     def load() -> dict[str, Any]:
         return {"profile": _summary_profile(customer_id)}
 
-    return cached(query_cache(), customer_scope(customer_id), "profile", load)
+    return cached(query_cache(), customer_scope(customer_id), "profile", load,
+                  lambda _: not bypass)
 
 
 def _summary_profile(customer_id: str) -> dict[str, Any] | None:
@@ -89,27 +92,30 @@ def _summary_profile(customer_id: str) -> dict[str, Any] | None:
 
 # -- customer routes -----------------------------------------------------------------------
 
-def _customer_summary(req: func.HttpRequest, principal: Principal,
-                      wanted: int) -> tuple[str, Read]:
+def _customer_summary(req: func.HttpRequest, principal: Principal, wanted: int,
+                      params: dict[str, str]) -> tuple[str, Read, bool]:
+    """The summary (also the list's version); with a consistency token, read from the view
+    once it holds the token's write."""
     customer_id = check_route_id(req.route_params.get("customerId", ""), ID, "customerId")
     require(policy.access(principal, customer_id, policy.can_read_customer), NO_CUSTOMER)
+    bypass = consistency.wait_until_caught_up(req, params)
 
     def load() -> dict[str, Any] | None:
         stored = view_store().read(CUSTOMER_SUMMARY, customer_id, customer_id)
         return stored.doc if stored else None
 
     read = cached(query_cache(), customer_scope(customer_id), "summary", load,
-                  lambda v: version_of(v) >= wanted)
+                  lambda v: not bypass and version_of(v) >= wanted)
     if read.value is None and wanted:
         read = Read(wait_for(load, lambda v: v is not None), "view")
     if read.value is None:
         raise ApiError("NotFound", NO_CUSTOMER)
-    return customer_id, fresh_enough(read, load, wanted)
+    return customer_id, fresh_enough(read, load, wanted), bypass
 
 
 def get_summary(req: func.HttpRequest) -> func.HttpResponse:
-    principal, params = caller(req, {"minVersion"})
-    _, read = _customer_summary(req, principal, qp.min_version(params))
+    principal, params = caller(req, {"minVersion", consistency.PARAM})
+    _, read, _ = _customer_summary(req, principal, qp.min_version(params), params)
     summary = read.value
     assert summary is not None
     return view_response(req, render_summary(summary), etag=f'"{summary["version"]}"',
@@ -118,11 +124,13 @@ def get_summary(req: func.HttpRequest) -> func.HttpResponse:
 
 
 def list_orders(req: func.HttpRequest) -> func.HttpResponse:
-    principal, params = caller(req, {"status", "limit", "continuation", "minVersion"})
+    principal, params = caller(req, {"status", "limit", "continuation", "minVersion",
+                                     consistency.PARAM})
     status = qp.status(params)
     limit = qp.integer(params, "limit", qp.DEFAULT_LIMIT, 1, qp.MAX_LIMIT)
     after = qp.continuation(params, status)
-    customer_id, head = _customer_summary(req, principal, qp.min_version(params))
+    customer_id, head, bypass = _customer_summary(req, principal, qp.min_version(params),
+                                                  params)
     summary = head.value
     assert summary is not None
 
@@ -137,7 +145,7 @@ def list_orders(req: func.HttpRequest) -> func.HttpResponse:
 
     key = f"orders?status={status or ''}&limit={limit}&after={after.after if after else ''}"
     page = cached(query_cache(), customer_scope(customer_id), key, load,
-                  lambda v: version_of(v) >= int(summary["version"]))
+                  lambda v: not bypass and version_of(v) >= int(summary["version"]))
     assert page.value is not None
     body = {"items": page.value["items"], "continuation": page.value["continuation"]}
     source = "hit" if head.source == page.source == "hit" else page.source
@@ -150,16 +158,17 @@ def list_orders(req: func.HttpRequest) -> func.HttpResponse:
 
 def get_product(req: func.HttpRequest) -> func.HttpResponse:
     """Any signed-in caller; a SKU without a catalog price is not a product yet (404)."""
-    principal, params = caller(req, {"minVersion"})
+    principal, params = caller(req, {"minVersion", consistency.PARAM})
     wanted = qp.min_version(params)
     sku = check_route_id(req.route_params.get("sku", ""), SKU, "sku")
+    bypass = consistency.wait_until_caught_up(req, params)
 
     def load() -> dict[str, Any] | None:
         stored = view_store().read(PRODUCTS, sku, sku)
         return stored.doc if stored and stored.doc.get("unitPrice") else None
 
     read = cached(query_cache(), product_scope(sku), "product", load,
-                  lambda v: version_of(v) >= wanted)
+                  lambda v: not bypass and version_of(v) >= wanted)
     if read.value is None and wanted:
         read = Read(wait_for(load, lambda v: v is not None), "view")
     if read.value is None:

@@ -19,6 +19,7 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
+from api import consistency
 from api.http import authenticate, guarded, json_response
 from api.problems import ApiError
 from app_settings import get_settings
@@ -73,6 +74,11 @@ def command_view(status: Any, envelope: dict[str, Any]) -> dict[str, Any]:
         for key in ("version", "result", "error"):
             if key in outcome:
                 view[key] = outcome[key]
+        if view["status"] == "succeeded":
+            token = consistency.issue(envelope.get("subject") or {},
+                                      int(outcome.get("version") or 0))
+            if token:
+                view["consistencyToken"] = token
         return view
     return {**view, "status": "failed", "error": _INTERRUPTED}
 

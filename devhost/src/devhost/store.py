@@ -20,7 +20,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,11 +28,8 @@ from typing import Any
 from devhost.partitions import ONE_PROCESS, STATEFUL_KINDS, Partitions
 from devhost.private import open_private, private_dir, tighten
 from devhost.records import Batch, Instance, WorkItem
-
-try:
-    import fcntl
-except ImportError:  # Windows: one process only, SQLite's own locking suffices
-    fcntl = None  # type: ignore[assignment]
+from devhost.storage.checkpoints import Checkpointer
+from devhost.storage.locks import Busy, WriteLocks
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -96,7 +93,6 @@ CREATE TABLE IF NOT EXISTS deliveries (
 
 WORK_KINDS = ("ctrl", "orch", "activity", "entity", "eventgrid")
 HISTORY_CACHE_SIZE = 2000
-CHECKPOINT_SECONDS = 1.0
 LOCK_RETRY_SECONDS = 0.0005  # the host, while a worker commits (the loop rounds up to 1 ms)
 SLOW_COMMIT_MS = 200
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")  # the files SQLite keeps beside the database
@@ -191,10 +187,6 @@ def _instance(row: sqlite3.Row) -> Instance:
     )
 
 
-class _Busy(Exception):
-    """Another process holds the write lock (a transaction that would not wait for it)."""
-
-
 def _work(row: sqlite3.Row) -> WorkItem:
     return WorkItem(id=row["id"], kind=row["kind"], target=row["target"],
                     payload=json.loads(row["payload"]), due=row["due"], tag=row["tag"])
@@ -220,13 +212,9 @@ class Store:
             tighten(f"{path}{suffix}")
         self.path = path
         self.partitions = partitions
-        # Every process's writer takes this file lock around its transactions: a waiting writer
-        # wakes the moment the lock is free, where SQLite's busy handler would sleep and retry.
-        # The host process's writes answer HTTP requests (a start, a raised event) and go first:
-        # while it waits, workers hold back before their next transaction (`_file_lock`).
-        self._write_lock_fd = open_private(f"{path}.lock")
-        self._priority_fd = open_private(f"{path}.priority")
+        # The host process's writes answer HTTP requests and go first (`devhost.storage.locks`).
         self._writes_first = not partitions.runs_work
+        self._locks = WriteLocks(path, first=self._writes_first)
         self._worker = not partitions.single and partitions.runs_work
         self._db = self._connect(path)
         with self._file_lock():
@@ -247,8 +235,7 @@ class Store:
         self._blocked: list[tuple[Batch, asyncio.Future[list[int]]]] = []  # host: lock busy
         self._retry: asyncio.TimerHandle | None = None
         self._writer: threading.Thread | None = None
-        self._checkpointer: threading.Thread | None = None
-        self._stop_checkpoints = threading.Event()
+        self._checkpointer: Checkpointer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @staticmethod
@@ -259,33 +246,22 @@ class Store:
         # process loses nothing, which is the failure a local host has to survive.
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA busy_timeout=5000")
+        # No checkpoint inside a commit: one thread in the host process checkpoints, and keeps
+        # the WAL bounded (`devhost.storage.checkpoints`).
+        db.execute("PRAGMA wal_autocheckpoint=0")
         return db
 
     def start_writer(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        # Checkpoints fsync the database, which on a slow disk takes hundreds of milliseconds;
-        # done by SQLite inside a commit, that stalled every caller waiting on the writer.
-        # A thread of its own copies the WAL back in the background instead: one per database,
-        # in the host process.
-        self._db.execute("PRAGMA wal_autocheckpoint=0")
         if self._worker:
             return  # commits on the loop: see `_flush`
-        self._checkpointer = threading.Thread(target=self._checkpoint_loop,
-                                              name="devhost-db-checkpoint", daemon=True)
+        self._checkpointer = Checkpointer(self.path, self._connect)
         self._checkpointer.start()
         if self._writes_first:
             return  # commits on the loop: see `_commit_blocked`
         self._writer = threading.Thread(target=self._write_loop, name="devhost-db-writer",
                                         daemon=True)
         self._writer.start()
-
-    def _checkpoint_loop(self) -> None:
-        db = self._connect(self.path)
-        try:
-            while not self._stop_checkpoints.wait(CHECKPOINT_SECONDS):
-                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        finally:
-            db.close()
 
     def close(self) -> None:
         if self._retry is not None:
@@ -299,8 +275,7 @@ class Store:
             self._writer.join()
             self._writer = None
         if self._checkpointer is not None:
-            self._stop_checkpoints.set()
-            self._checkpointer.join()
+            self._checkpointer.stop()
             self._checkpointer = None
             with self._lock, self._file_lock():
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -308,40 +283,11 @@ class Store:
             self._db.close()
         with self._rlock:
             self._rdb.close()
-        os.close(self._write_lock_fd)
-        os.close(self._priority_fd)
+        self._locks.close()
 
-    @contextmanager
-    def _file_lock(self, wait: bool = True) -> Iterator[None]:
-        """The write lock between processes; `wait=False` raises `_Busy` instead of waiting.
-
-        When `wait=False` finds a worker in a transaction, the host keeps the priority lock:
-        that worker commits after the batch it is applying, and none starts another, until
-        the host's next attempt has taken the write lock (the priority lock it already holds
-        is taken again at once, and released with the write lock)."""
-        if fcntl is None:
-            yield
-            return
-        # The host holds the priority lock exclusively while it waits for and holds the write
-        # lock; a worker passes through it (shared) first, so it waits while the host does.
-        now = 0 if wait else fcntl.LOCK_NB
-        try:
-            fcntl.flock(self._priority_fd,
-                        (fcntl.LOCK_EX if self._writes_first else fcntl.LOCK_SH) | now)
-        except BlockingIOError:
-            raise _Busy from None
-        if not self._writes_first:
-            fcntl.flock(self._priority_fd, fcntl.LOCK_UN)
-        try:
-            fcntl.flock(self._write_lock_fd, fcntl.LOCK_EX | now)
-        except BlockingIOError:
-            raise _Busy from None
-        try:
-            yield
-        finally:
-            fcntl.flock(self._write_lock_fd, fcntl.LOCK_UN)
-            if self._writes_first:
-                fcntl.flock(self._priority_fd, fcntl.LOCK_UN)
+    def _file_lock(self, wait: bool = True) -> AbstractContextManager[None]:
+        """The write lock between processes (`WriteLocks.hold`)."""
+        return self._locks.hold(wait)
 
     @contextmanager
     def _tx(self, held: bool = False) -> Iterator[sqlite3.Connection]:
@@ -411,7 +357,7 @@ class Store:
             with self._file_lock(wait=False):
                 self._blocked = []
                 results = self._write_group([b for b, _ in items], held=True)
-        except _Busy:
+        except Busy:
             assert self._loop is not None
             self._retry = self._loop.call_later(LOCK_RETRY_SECONDS, self._commit_blocked)
             return
@@ -492,14 +438,7 @@ class Store:
 
     def _host_waiting(self) -> bool:
         """Whether the host process waits for the write lock (it holds the priority lock)."""
-        if not self._worker or fcntl is None:
-            return False
-        try:
-            fcntl.flock(self._priority_fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(self._priority_fd, fcntl.LOCK_UN)
-        return False
+        return self._worker and self._locks.first_waiting()
 
     def _resolve(self, items: list[tuple[Batch, asyncio.Future[list[int]]]],
                  results: list[list[int] | BaseException]) -> None:

@@ -13,10 +13,12 @@ from orchestrators import (
     cancel_order,
     change_address,
     deliver_order,
+    erase_customer,
     fulfilment_deadline,
     place_order,
     ship_order,
     single_entity,
+    update_profile,
 )
 from projections import triggers as projections
 
@@ -37,6 +39,8 @@ for module in (
     cancel_order,
     change_address,
     single_entity,
+    erase_customer,
+    update_profile,
     fulfilment_deadline,
     publish_events,
     deadline_watch,

@@ -105,3 +105,17 @@ async def api_cancel_order(req: func.HttpRequest, client: Client) -> func.HttpRe
 async def api_change_address(req: func.HttpRequest, client: Client) -> func.HttpResponse:
     return await _handle(req, client, schemas.CHANGE_ADDRESS, _order_plan(client, "address"),
                          "ChangeAddress")
+
+
+@bp.route(route="customers/{customerId}/profile", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+async def api_change_profile(req: func.HttpRequest, client: Client) -> func.HttpResponse:
+    return await _handle(req, client, schemas.CHANGE_PROFILE, plans.change_profile,
+                         "ChangeProfile")
+
+
+@bp.route(route="customers/{customerId}/erase", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+async def api_erase_customer(req: func.HttpRequest, client: Client) -> func.HttpResponse:
+    return await _handle(req, client, schemas.ERASE_CUSTOMER, plans.erase_customer,
+                         "EraseCustomer")

@@ -139,6 +139,17 @@ def _paths() -> dict[str, Any]:
         "/api/customers/{customerId}/credit-limit": {"put": _command(
             "Set a credit limit", "setCreditLimit", schemas.SET_CREDIT_LIMIT, "customerId",
             params=["customerId"], roles="admin", links=CUSTOMER_LINKS)["post"]},
+        "/api/customers/{customerId}/profile": _command(
+            "Change a customer's name, email or phone (email and phone are encrypted at the "
+            "edge; give at least one field)", "changeProfile", schemas.CHANGE_PROFILE,
+            "customerId", params=["customerId"],
+            roles="the customer themself, support, admin", links=CUSTOMER_LINKS),
+        "/api/customers/{customerId}/erase": _command(
+            "Erase a customer (right to erasure): their field key is destroyed, so their "
+            "email, phone and shipping addresses can never be decrypted again; their name and "
+            "contact show as \"***\" from then on. Orders and totals stay. Irreversible.",
+            "eraseCustomer", schemas.ERASE_CUSTOMER, "customerId", params=["customerId"],
+            roles="the customer themself, support, admin", links=CUSTOMER_LINKS),
         "/api/products/{sku}/stock": _command(
             "Adjust stock", "adjustStock", schemas.ADJUST_STOCK, "sku", params=["sku"],
             roles="fulfilment, admin", links=PRODUCT_LINKS),

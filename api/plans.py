@@ -54,6 +54,43 @@ def register_customer(
                       {"customerId": customer_id}, {"body": body}, build)
 
 
+def _owned_customer(principal: Principal, route: dict[str, str], rule: policy.OwnedRule) -> str:
+    """The route's customer, after the caller passed ``rule``: another customer's id answers
+    404 (as a missing one would), a role that may never do this 403."""
+    customer_id = check_route_id(route.get("customerId", ""), ID, "customerId")
+    decision = policy.access(principal, customer_id, rule)
+    if decision is Access.FORBIDDEN:
+        raise ApiError("Forbidden", "Your role does not allow this.")
+    if decision is Access.NOT_FOUND:
+        raise ApiError("NotFound", "No customer with this id was found.")
+    return customer_id
+
+
+def change_profile(principal: Principal, body: dict[str, Any], route: dict[str, str]
+                   ) -> Submission:
+    customer_id = _owned_customer(principal, route, policy.can_change_profile)
+    if not {"name", "email", "phone"} & body.keys():
+        raise _invalid("body", "must change at least one of name, email, phone")
+
+    def build(command_id: str) -> dict[str, Any]:
+        sealed = {field: seal_customer_field(customer_id, field, body[field])
+                  for field in ("email", "phone") if field in body}
+        return {"commandId": command_id, "customerId": customer_id,
+                **_optional(body, "name", "expectedVersion"), **sealed}
+
+    return Submission("ChangeProfile", names.CHANGE_PROFILE, {"customerId": customer_id},
+                      {"route": customer_id, "body": body}, build)
+
+
+def erase_customer(principal: Principal, body: dict[str, Any], route: dict[str, str]
+                   ) -> Submission:
+    """Irreversible: the workflow destroys the customer's field key (crypto-shredding)."""
+    customer_id = _owned_customer(principal, route, policy.can_erase_customer)
+    return Submission("EraseCustomer", names.ERASE_CUSTOMER, {"customerId": customer_id},
+                      {"route": customer_id, "body": body},
+                      lambda command_id: {"commandId": command_id, "customerId": customer_id})
+
+
 def set_credit_limit(
     principal: Principal, body: dict[str, Any], route: dict[str, str]
 ) -> Submission:

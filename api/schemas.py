@@ -92,6 +92,13 @@ REGISTER_CUSTOMER = {
     "email": text(254, pattern=EMAIL, min_length=3, description="sensitive"),
     "phone": text(32, required=False, pattern=PHONE, min_length=3, description="sensitive"),
 }
+CHANGE_PROFILE = {
+    "name": text(200, required=False),
+    "email": text(254, required=False, pattern=EMAIL, min_length=3, description="sensitive"),
+    "phone": text(32, required=False, pattern=PHONE, min_length=3, description="sensitive"),
+    "expectedVersion": EXPECTED_VERSION,
+}
+ERASE_CUSTOMER: dict[str, Field] = {}  # the body may be empty; nothing else is taken
 SET_CREDIT_LIMIT = {"amount": integer(0, MAX_AMOUNT), "currency": text(3, pattern=CURRENCY)}
 ADJUST_STOCK = {
     "delta": integer(-1_000_000, 1_000_000, not_zero=True),

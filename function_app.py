@@ -4,7 +4,7 @@ in Azure (only with APPLICATIONINSIGHTS_CONNECTION_STRING; devhost installs its 
 import azure.durable_functions as df
 import azure.functions as func
 
-from activities import deadline_watch, publish_events
+from activities import publish_events
 from api import commands, health, openapi, queries, status
 from app_settings import get_settings
 from entities import triggers
@@ -14,12 +14,13 @@ from orchestrators import (
     change_address,
     deliver_order,
     erase_customer,
-    fulfilment_deadline,
     place_order,
     ship_order,
     single_entity,
     update_profile,
 )
+from orchestrators.deadline import hints as deadline_hints
+from orchestrators.deadline import watch as deadline_watch
 from projections import triggers as projections
 
 settings = get_settings()  # a missing or malformed setting stops the app at start-up, named
@@ -41,9 +42,9 @@ for module in (
     single_entity,
     erase_customer,
     update_profile,
-    fulfilment_deadline,
-    publish_events,
     deadline_watch,
+    deadline_hints,
+    publish_events,
     queries,
     projections,
 ):

@@ -134,12 +134,14 @@ def place_order(principal: Principal, body: dict[str, Any], route: dict[str, str
     skus = [line["sku"] for line in body["lines"]]
     if len(set(skus)) != len(skus):
         raise _invalid("lines", "must not repeat a SKU; put each SKU on one line")
+    generated = not body.get("orderId")
     order_id = body.get("orderId") or "ord-" + uuid.uuid4().hex[:24]
 
     def build(command_id: str) -> dict[str, Any]:
         return {
             "commandId": command_id,
             "orderId": order_id,
+            "orderIdGenerated": generated,
             "customerId": customer_id,
             "currency": body["currency"],
             "lines": body["lines"],
@@ -147,7 +149,6 @@ def place_order(principal: Principal, body: dict[str, Any], route: dict[str, str
             **_optional(body, "expectedVersion"),
         }
 
-    # The order's OrderPlaced event starts its fulfilment-deadline watch (deadline_watch.py).
     return Submission("PlaceOrder", names.PLACE_ORDER, {"orderId": order_id}, {"body": body},
                       build)
 

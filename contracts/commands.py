@@ -39,6 +39,8 @@ class PlaceOrder(Command):
     lines: tuple[LineRequest, ...]
     shipping_address: ShippingAddress
     expected_version: int | None = None
+    # The API made the id for this command (the client named none): nobody else can hold it.
+    order_id_generated: bool = False
 
 
 @dataclass(frozen=True)

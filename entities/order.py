@@ -172,6 +172,34 @@ def confirm_placement(
     return execute(state, step, decide, _evolve)
 
 
+def place_at_prices(
+    state: OrderState,
+    ctx: CommandContext,
+    *,
+    order_id: str,
+    customer_id: str,
+    currency: str,
+    lines: Sequence[LineRequest],
+    shipping_address: ShippingAddress,
+    prices: Mapping[str, int],
+    max_total: int,
+) -> Outcome[OrderState]:
+    """``place`` and ``confirm_placement`` as one step, for an id the API made for this
+    command: nobody else can hold it, so the workflow reserves first and needs no claim round.
+    A refusal stores nothing, so the id stays as absent as before."""
+    claimed = place(state, ctx, order_id=order_id, customer_id=customer_id, currency=currency,
+                    lines=lines, shipping_address=shipping_address, max_total=max_total)
+    return confirm_placement(claimed.state, StepContext(ctx.principal, ctx.occurred_at,
+                                                        ctx.command_id),
+                             prices=prices, max_total=max_total)
+
+
+def placement_total(requested: Sequence[LineRequest], prices: Mapping[str, int],
+                    currency: str) -> int:
+    """What the order will cost at the catalog ``prices`` (the credit a workflow reserves)."""
+    return sum(line.amount for line in priced_lines(requested, prices, currency))
+
+
 def ship(
     state: OrderState, ctx: CommandContext, *, carrier: str, tracking_number: str
 ) -> Outcome[OrderState]:

@@ -1,40 +1,41 @@
-"""The Durable entity functions: thin shells that load state, call the pure domain, store it.
-
-Operations answer ``{"ok": true, "result": ..., "summary": ...}`` or
-``{"ok": false, "error": {code, message}}`` instead of raising: an entity exception reaches the
-orchestrator as a bare string, and a domain error must keep its code. State is saved only when an
-operation succeeds, so a rejected command leaves the entity untouched.
+"""The Durable entities and the verbs each answers: the table beside each entity maps an
+operation name (``entities.verbs``) to the domain verb it runs (``entities/order.py``,
+``customer.py``, ``inventory.py``). ``entities/operations.py`` loads, runs and stores.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import azure.durable_functions as df
 
 from app_settings import get_settings
-from contracts.commands import COMMAND_TYPES, Command
-from contracts.wire import WireFormatError
-from entities import customer, inventory, order
-from entities.aggregate import AggregateState, Outcome
-from entities.context import StepContext
-from entities.customer import CustomerState
-from entities.dispatch import (
-    handle_customer_command,
-    handle_inventory_command,
-    handle_order_command,
+from contracts.commands import (
+    AdjustStock,
+    CancelOrder,
+    ChangeAddress,
+    ChangeProfile,
+    DeliverOrder,
+    EraseCustomer,
+    PlaceOrder,
+    PriceProduct,
+    RegisterCustomer,
+    SetCreditLimit,
+    ShipOrder,
 )
-from entities.errors import DomainError, ValidationFailed
+from entities import customer, inventory, order
+from entities.aggregate import Outcome, check_aggregate_id
+from entities.context import CommandContext
+from entities.customer import CustomerState
+from entities.errors import ValidationFailed
 from entities.inventory import InventoryState
+from entities.operations import Operation, command_verb, run_operation, step_verb
 from entities.order import OrderState, OrderStatus
-from security.principal import Principal, PrincipalError
+from entities.verbs import CUSTOMER, INVENTORY, ORDER, CustomerVerb, InventoryVerb, OrderVerb
+from security.keys import customer_key_name
 
 bp = df.Blueprint()
-Operation = Callable[[Any, dict[str, Any], str], Outcome[Any]]
-S = TypeVar("S", bound=AggregateState)
 EntityFunction = Callable[[df.DurableEntityContext], None]
 
 
@@ -46,116 +47,59 @@ def _entity(name: str) -> Callable[[EntityFunction], object]:
     return decorator
 
 
-def _command(data: dict[str, Any]) -> tuple[Command, Principal, str]:
-    try:
-        command_type = COMMAND_TYPES[data["type"]]
-        command = command_type.from_dict(data["command"])
-        principal = Principal.from_dict(data["principal"])
-        return command, principal, str(data["occurredAt"])
-    except (KeyError, TypeError, WireFormatError, PrincipalError) as error:
-        raise ValidationFailed(f"malformed entity operation: {error}") from None
-
-
-def _step(data: dict[str, Any]) -> StepContext:
-    try:
-        principal = Principal.from_dict(data["principal"])
-        return StepContext(principal, str(data["occurredAt"]), data["commandId"])
-    except (KeyError, TypeError, PrincipalError) as error:
-        raise ValidationFailed(f"malformed entity operation: {error}") from None
-
-
-class DecodedStates:
-    """The state each entity stored last from this process, with its decoded form.
-
-    The runtime hands an entity its stored JSON on every batch, and a busy entity is mostly run
-    by the same process: when the JSON equals what this process stored, the decoded state is
-    reused instead of rebuilt (decoding a hot SKU's 200 reservations took 0.6 ms). The check
-    compares the JSON itself, so state stored by another process (or changed in any other way)
-    is always decoded afresh. Domain states are immutable, so sharing them is safe.
-    """
-
-    def __init__(self, capacity: int = 256) -> None:
-        self.capacity = capacity
-        self._states: OrderedDict[tuple[str, str], tuple[Any, AggregateState]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def load(self, state_type: type[S], key: str, raw: Any) -> S:
-        with self._lock:
-            cached = self._states.get((state_type.__name__, key))
-        if cached is not None and isinstance(cached[1], state_type) and (
-                cached[0] is raw or cached[0] == raw):
-            return cached[1]
-        return state_type.from_dict(raw or None)
-
-    def store(self, key: str, state: AggregateState) -> dict[str, Any]:
-        """The state's wire form, remembered with the state itself."""
-        wire, entry = state.to_dict(), (type(state).__name__, key)
-        with self._lock:
-            self._states[entry] = (wire, state)
-            self._states.move_to_end(entry)
-            while len(self._states) > self.capacity:
-                self._states.popitem(last=False)
-        return wire
-
-
-_decoded = DecodedStates()
-
-
-def _run(
-    context: df.DurableEntityContext,
-    state_type: type[AggregateState],
-    operations: dict[str, Operation],
-    summary: Callable[[Any], dict[str, Any]],
-) -> None:
-    state = _decoded.load(state_type, context.entity_key, context.get_state(lambda: None))
-    name = context.operation_name or ""
-    if name == "get":
-        context.set_result(state.to_dict() if state.version else None)
-        return
-    operation = operations.get(name)
-    if operation is None:
-        unknown = ValidationFailed(f"no operation {name}")
-        context.set_result({"ok": False, "error": unknown.to_dict()})
-        return
-    try:
-        data = context.get_input()
-        if not isinstance(data, dict):
-            raise ValidationFailed("entity operations take an object")
-        outcome = operation(state, data, context.entity_key)
-    except DomainError as error:
-        context.set_result({"ok": False, "error": error.to_dict()})
-        _stay_absent_if_empty(context, state)
-        return
-    context.set_state(_decoded.store(context.entity_key, outcome.state))
-    context.set_result(
-        {"ok": True, "result": outcome.result.to_dict(), "summary": summary(outcome.state)}
-    )
-    _stay_absent_if_empty(context, outcome.state)
-
-
-def _stay_absent_if_empty(context: df.DurableEntityContext, state: AggregateState) -> None:
-    """An entity holding nothing (never created, refused, or freed again) is not stored: the
-    SDK marks every entity that answered as existing, with a ``null`` state readers trip on."""
-    if state.is_empty:
-        context.destruct_on_exit()
-
-
 # ---- Order -------------------------------------------------------------------------------------
 
 
-def _order_command(state: OrderState, data: dict[str, Any], key: str) -> Outcome[OrderState]:
-    command, principal, at = _command(data)
-    return handle_order_command(
-        state, command, principal, at, max_total=get_settings().max_order_total
-    )
+def _max_total() -> int:
+    return get_settings().max_order_total
 
 
-def _confirm_placement(state: OrderState, data: dict[str, Any], key: str) -> Outcome[Any]:
+def _this_order(state: OrderState, order_id: str) -> OrderState:
+    """A command about one order must not be applied to another."""
+    check_aggregate_id(order_id, state.order_id, "orderId")
+    return state
+
+
+def _place(state: OrderState, command: PlaceOrder, ctx: CommandContext, data: dict[str, Any]
+           ) -> Outcome[OrderState]:
+    return order.place(state, ctx, order_id=command.order_id, customer_id=command.customer_id,
+                       currency=command.currency, lines=command.lines,
+                       shipping_address=command.shipping_address, max_total=_max_total())
+
+
+def _prices(data: dict[str, Any]) -> dict[str, int]:
     prices = data.get("prices")
     if not isinstance(prices, dict):
-        raise ValidationFailed("confirmPlacement takes the catalog prices by SKU", field="prices")
-    return order.confirm_placement(state, _step(data), prices=prices,
-                                   max_total=get_settings().max_order_total)
+        raise ValidationFailed("the catalog prices by SKU are missing", field="prices")
+    return prices
+
+
+def _place_at_prices(state: OrderState, command: PlaceOrder, ctx: CommandContext,
+                     data: dict[str, Any]) -> Outcome[OrderState]:
+    return order.place_at_prices(
+        state, ctx, order_id=command.order_id, customer_id=command.customer_id,
+        currency=command.currency, lines=command.lines,
+        shipping_address=command.shipping_address, prices=_prices(data), max_total=_max_total())
+
+
+ORDER_VERBS: dict[str, Operation] = {
+    OrderVerb.PLACE: command_verb(PlaceOrder, _place),
+    OrderVerb.PLACE_AT_PRICES: command_verb(PlaceOrder, _place_at_prices),
+    OrderVerb.CONFIRM_PLACEMENT: step_verb(lambda s, step, d, k: order.confirm_placement(
+        s, step, prices=_prices(d), max_total=_max_total())),
+    OrderVerb.ABANDON_PLACEMENT: step_verb(lambda s, step, d, k: order.abandon_placement(
+        s, step)),
+    OrderVerb.SHIP: command_verb(ShipOrder, lambda s, c, ctx, d: order.ship(
+        _this_order(s, c.order_id), ctx, carrier=c.carrier, tracking_number=c.tracking_number)),
+    OrderVerb.DELIVER: command_verb(DeliverOrder, lambda s, c, ctx, d: order.deliver(
+        _this_order(s, c.order_id), ctx)),
+    OrderVerb.CANCEL: command_verb(CancelOrder, lambda s, c, ctx, d: order.cancel(
+        _this_order(s, c.order_id), ctx, reason=c.reason)),
+    OrderVerb.CHANGE_ADDRESS: command_verb(ChangeAddress, lambda s, c, ctx, d: order.change_address(
+        _this_order(s, c.order_id), ctx, shipping_address=c.shipping_address)),
+    OrderVerb.REVERT_SHIPMENT: step_verb(lambda s, step, d, k: order.revert_shipment(s, step)),
+    OrderVerb.REVERT_DELIVERY: step_verb(lambda s, step, d, k: order.revert_delivery(s, step)),
+}
 
 
 def _order_summary(state: OrderState) -> dict[str, Any]:
@@ -173,44 +117,46 @@ def _order_summary(state: OrderState) -> dict[str, Any]:
     }
 
 
-@_entity("Order")
+@_entity(ORDER)
 def order_entity(context: df.DurableEntityContext) -> None:
-    operations: dict[str, Operation] = {
-        "command": _order_command,
-        "confirmPlacement": _confirm_placement,
-        "abandonPlacement": lambda s, d, k: order.abandon_placement(s, _step(d)),
-        "revertShipment": lambda s, d, k: order.revert_shipment(s, _step(d)),
-        "revertDelivery": lambda s, d, k: order.revert_delivery(s, _step(d)),
-    }
-    _run(context, OrderState, operations, _order_summary)
+    run_operation(context, OrderState, ORDER_VERBS, _order_summary)
 
 
 # ---- Customer ----------------------------------------------------------------------------------
 
 
-def _customer_command(
-    state: CustomerState, data: dict[str, Any], key: str
-) -> Outcome[CustomerState]:
-    command, principal, at = _command(data)
+def _this_customer(state: CustomerState, customer_id: str) -> CustomerState:
+    check_aggregate_id(customer_id, state.customer_id, "customerId")
+    return state
+
+
+def _register(state: CustomerState, command: RegisterCustomer, ctx: CommandContext,
+              data: dict[str, Any]) -> Outcome[CustomerState]:
     settings = get_settings()
-    return handle_customer_command(
-        state,
-        command,
-        principal,
-        at,
-        default_credit_limit=settings.default_credit_limit,
-        default_currency=settings.default_currency,
-    )
+    return customer.register(state, ctx, customer_id=command.customer_id, name=command.name,
+                             email=command.email, phone=command.phone,
+                             default_credit_limit=settings.default_credit_limit,
+                             default_currency=settings.default_currency)
 
 
-def _reserve_credit(state: CustomerState, data: dict[str, Any], key: str) -> Outcome[Any]:
-    return customer.reserve_credit(
-        state,
-        _step(data),
-        order_id=data.get("orderId", ""),
-        amount=data.get("amount", 0),
-        currency=data.get("currency", ""),
-    )
+CUSTOMER_VERBS: dict[str, Operation] = {
+    CustomerVerb.REGISTER: command_verb(RegisterCustomer, _register),
+    CustomerVerb.SET_CREDIT_LIMIT: command_verb(SetCreditLimit, lambda s, c, ctx, d:
+        customer.set_credit_limit(_this_customer(s, c.customer_id), ctx, amount=c.amount,
+                                  currency=c.currency)),
+    CustomerVerb.CHANGE_PROFILE: command_verb(ChangeProfile, lambda s, c, ctx, d:
+        customer.change_profile(_this_customer(s, c.customer_id), ctx, name=c.name,
+                                email=c.email, phone=c.phone)),
+    CustomerVerb.ERASE: command_verb(EraseCustomer, lambda s, c, ctx, d: customer.erase(
+        _this_customer(s, c.customer_id), ctx, key_name=customer_key_name(c.customer_id))),
+    CustomerVerb.RESERVE_CREDIT: step_verb(lambda s, step, d, k: customer.reserve_credit(
+        s, step, order_id=d.get("orderId", ""), amount=d.get("amount", 0),
+        currency=d.get("currency", ""))),
+    CustomerVerb.RELEASE_CREDIT: step_verb(lambda s, step, d, k: customer.release_credit(
+        s, step, order_id=d.get("orderId", ""), amount=d.get("amount", 0))),
+    CustomerVerb.SETTLE_CREDIT: step_verb(lambda s, step, d, k: customer.settle(
+        s, step, order_id=d.get("orderId", ""), amount=d.get("amount", 0))),
+}
 
 
 def _customer_summary(state: CustomerState) -> dict[str, Any]:
@@ -222,29 +168,29 @@ def _customer_summary(state: CustomerState) -> dict[str, Any]:
     }
 
 
-@_entity("Customer")
+@_entity(CUSTOMER)
 def customer_entity(context: df.DurableEntityContext) -> None:
-    operations: dict[str, Operation] = {
-        "command": _customer_command,
-        "reserveCredit": _reserve_credit,
-        "releaseCredit": lambda s, d, k: customer.release_credit(
-            s, _step(d), order_id=d.get("orderId", ""), amount=d.get("amount", 0)
-        ),
-        "settleCredit": lambda s, d, k: customer.settle(
-            s, _step(d), order_id=d.get("orderId", ""), amount=d.get("amount", 0)
-        ),
-    }
-    _run(context, CustomerState, operations, _customer_summary)
+    run_operation(context, CustomerState, CUSTOMER_VERBS, _customer_summary)
 
 
 # ---- Inventory ---------------------------------------------------------------------------------
 
 
-def _inventory_command(
-    state: InventoryState, data: dict[str, Any], key: str
-) -> Outcome[InventoryState]:
-    command, principal, at = _command(data)
-    return handle_inventory_command(state, command, principal, at)
+INVENTORY_VERBS: dict[str, Operation] = {
+    InventoryVerb.PRICE: command_verb(PriceProduct, lambda s, c, ctx, d: inventory.price(
+        s, ctx, sku=c.sku, name=c.name, unit_price=c.unit_price, currency=c.currency)),
+    InventoryVerb.ADJUST: command_verb(AdjustStock, lambda s, c, ctx, d: inventory.adjust(
+        s, ctx, sku=c.sku, delta=c.delta, reason=c.reason)),
+    InventoryVerb.RESERVE: step_verb(lambda s, step, d, k: inventory.reserve(
+        s, step, sku=k, order_id=d.get("orderId", ""), quantity=d.get("quantity", 0),
+        currency=d.get("currency", ""), expected_unit_price=d.get("expectedUnitPrice"))),
+    InventoryVerb.RELEASE: step_verb(lambda s, step, d, k: inventory.release(
+        s, step, sku=k, order_id=d.get("orderId", ""), quantity=d.get("quantity", 0))),
+    InventoryVerb.COMMIT: step_verb(lambda s, step, d, k: inventory.commit(
+        s, step, sku=k, order_id=d.get("orderId", ""), quantity=d.get("quantity", 0))),
+    InventoryVerb.REVERT_COMMIT: step_verb(lambda s, step, d, k: inventory.revert_commit(
+        s, step, sku=k, order_id=d.get("orderId", ""), quantity=d.get("quantity", 0))),
+}
 
 
 def _inventory_summary(state: InventoryState) -> dict[str, Any]:
@@ -259,22 +205,6 @@ def _inventory_summary(state: InventoryState) -> dict[str, Any]:
     }
 
 
-@_entity("Inventory")
+@_entity(INVENTORY)
 def inventory_entity(context: df.DurableEntityContext) -> None:
-    operations: dict[str, Operation] = {
-        "command": _inventory_command,
-        "reserve": lambda s, d, k: inventory.reserve(
-            s, _step(d), sku=k, order_id=d.get("orderId", ""), quantity=d.get("quantity", 0),
-            currency=d.get("currency", ""), expected_unit_price=d.get("expectedUnitPrice"),
-        ),
-        "release": lambda s, d, k: inventory.release(
-            s, _step(d), sku=k, order_id=d.get("orderId", ""), quantity=d.get("quantity", 0)
-        ),
-        "commit": lambda s, d, k: inventory.commit(
-            s, _step(d), sku=k, order_id=d.get("orderId", ""), quantity=d.get("quantity", 0)
-        ),
-        "revertCommit": lambda s, d, k: inventory.revert_commit(
-            s, _step(d), sku=k, order_id=d.get("orderId", ""), quantity=d.get("quantity", 0)
-        ),
-    }
-    _run(context, InventoryState, operations, _inventory_summary)
+    run_operation(context, InventoryState, INVENTORY_VERBS, _inventory_summary)

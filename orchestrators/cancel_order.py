@@ -12,30 +12,32 @@ from __future__ import annotations
 import azure.durable_functions as df
 
 from entities.errors import DomainError
-from orchestrators.deadline_hints import end_watch
+from entities.verbs import ORDER, CustomerVerb, InventoryVerb, OrderVerb
+from orchestrators.deadline.hints import end_watch
+from orchestrators.names import CANCEL_ORDER
 from orchestrators.order_followups import credit_step, stock_steps
-from orchestrators.steps import ORDER, Saga, Steps, counted
+from orchestrators.steps import Saga, Steps, counted
 
 bp = df.Blueprint()
 
 
-@bp.orchestration_trigger(context_name="context", orchestration="cancel_order")
+@bp.orchestration_trigger(context_name="context", orchestration=CANCEL_ORDER)
 @counted
 def cancel_order(context: df.DurableOrchestrationContext) -> Steps:
     return (yield from cancel(Saga(context, context.get_input())))
 
 
 def cancel(saga: Saga) -> Steps:
-    order_id = saga.command["orderId"]
+    order_id = saga.command.order_id
     try:
-        cancelled = yield from saga.run(ORDER, order_id, "command", saga.command_input())
+        cancelled = yield from saga.run(ORDER, order_id, OrderVerb.CANCEL, saga.command_input())
     except DomainError as error:
         return saga.failed(error)
     yield from end_watch(saga, order_id)
     summary = cancelled["summary"]
     _, refusal = yield from saga.run_all([
-        *stock_steps(saga, summary, "release"),
-        credit_step(saga, summary, "releaseCredit"),
+        *stock_steps(saga, summary, InventoryVerb.RELEASE),
+        credit_step(saga, summary, CustomerVerb.RELEASE_CREDIT),
     ])
     yield from saga.publish()
     if refusal is not None:

@@ -9,27 +9,29 @@ from __future__ import annotations
 import azure.durable_functions as df
 
 from entities.errors import DomainError
+from entities.verbs import ORDER, CustomerVerb, OrderVerb
+from orchestrators.names import DELIVER_ORDER
 from orchestrators.order_followups import credit_step
-from orchestrators.steps import ORDER, Saga, Steps, counted
+from orchestrators.steps import Saga, Steps, counted
 
 bp = df.Blueprint()
 
 
-@bp.orchestration_trigger(context_name="context", orchestration="deliver_order")
+@bp.orchestration_trigger(context_name="context", orchestration=DELIVER_ORDER)
 @counted
 def deliver_order(context: df.DurableOrchestrationContext) -> Steps:
     saga = Saga(context, context.get_input())
-    order_id = saga.command["orderId"]
+    order_id = saga.command.order_id
     try:
-        delivered = yield from saga.run(ORDER, order_id, "command", saga.command_input())
+        delivered = yield from saga.run(ORDER, order_id, OrderVerb.DELIVER, saga.command_input())
     except DomainError as error:
         return saga.failed(error)
     order_events = saga.hold_events()
     summary = delivered["summary"]
-    _, refusal = yield from saga.run_all([credit_step(saga, summary, "settleCredit")])
+    _, refusal = yield from saga.run_all([credit_step(saga, summary, CustomerVerb.SETTLE_CREDIT)])
     if refusal is not None:
-        yield saga.call(ORDER, order_id, "revertDelivery", saga.step_input())
+        yield saga.call(ORDER, order_id, OrderVerb.REVERT_DELIVERY, saga.step_input())
         return saga.failed(refusal)
-    saga.events = order_events + saga.events
+    saga.keep_held(order_events)
     yield from saga.publish()
     return saga.succeeded(delivered, status=summary["status"])

@@ -13,11 +13,3 @@ ADJUST_STOCK = "adjust_stock"
 PRICE_PRODUCT = "price_product"
 ERASE_CUSTOMER = "erase_customer"
 CHANGE_PROFILE = "change_profile"
-FULFILMENT_DEADLINE = "fulfilment_deadline"
-ORDER_CLOSED_EVENT = "OrderClosed"
-NOTIFY_DEADLINE = "notify_deadline"
-
-
-def deadline_instance_id(order_id: str) -> str:
-    """One fulfilment-deadline watch per order, so starting it twice is harmless."""
-    return f"deadline-{order_id}"

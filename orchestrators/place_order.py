@@ -1,19 +1,19 @@
-"""``place_order``: claim the order id, reserve stock at the catalog price and credit, confirm,
-publish.
+"""``place_order``: reserve stock at the catalog price and credit, place the order, publish.
 
-1. The Order entity checks the command (authorization, lines, limits) and claims the id: the
-   order is ``pending``, so an id that is taken, or a command it refuses, fails here, before
-   anything is reserved.
+1. An id the client chose may be someone else's: the Order entity first claims it
+   (``Order.place``: the order is ``pending``, invisible to every other command), so a taken id,
+   or a command the order refuses, fails before anything is reserved. An id the API generated
+   (``PlaceOrder.order_id_generated``) is this command's alone and skips the claim.
 2. Every line's stock is reserved at once, each at its SKU's catalog price (which the
    reservation returns; a price the client showed that differs fails ``PriceChanged``), and
    credit for the total. When the client showed a price for every line, the total is known up
    front and credit is reserved in the same round; otherwise in a second round, for the total
-   at the catalog prices.
-3. All held: the Order entity confirms the placement at those prices (``OrderPlaced``) and every
-   event is published. The ``OrderPlaced`` event starts the order's fulfilment deadline watch
-   (``activities/deadline_watch.py``). A refusal: exactly what this run reserved is released,
-   the id is freed again (as if never used) and the command ends failed with the refusing
-   step's code and message.
+   at the catalog prices (``order.placement_total``).
+3. All held: the Order entity places the order at those prices (``Order.confirmPlacement`` for
+   a claimed id, ``Order.placeAtPrices`` for a generated one), and every event is published; the
+   publish activity also starts the order's fulfilment deadline watch. A refusal: exactly what
+   this run reserved is released, a claimed id is freed again (as if never used) and the command
+   ends failed with the refusing step's code and message.
 """
 
 from __future__ import annotations
@@ -22,72 +22,86 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from contracts.values import LineRequest
+from contracts.commands import PlaceOrder
+from entities import order
 from entities.errors import DomainError
-from entities.order import priced_lines
+from entities.verbs import ORDER, CustomerVerb, InventoryVerb, OrderVerb
 from observability.logs import get_logger
+from orchestrators.names import PLACE_ORDER
 from orchestrators.order_followups import CREDIT, credit_step, stock_steps
-from orchestrators.steps import INVENTORY, ORDER, Saga, Steps, counted
+from orchestrators.steps import Saga, Steps, counted
 
 bp = df.Blueprint()
 log = get_logger("orders.orchestrations")
 
 
-@bp.orchestration_trigger(context_name="context", orchestration="place_order")
+@bp.orchestration_trigger(context_name="context", orchestration=PLACE_ORDER)
 @counted
 def place_order(context: df.DurableOrchestrationContext) -> Steps:
     saga = Saga(context, context.get_input())
-    order_id = saga.command["orderId"]
-    try:
-        pending = yield from saga.run(ORDER, order_id, "command", saga.command_input())
-    except DomainError as error:
-        return saga.failed(error)
-    summary: dict[str, Any] = pending["summary"]
-    requested = [LineRequest.from_dict(line) for line in saga.command["lines"]]
-    held, refusal = yield from _reserve(saga, summary, requested)
-    prices = _prices(held)
+    command: PlaceOrder = saga.command  # type: ignore[assignment]
+    placement = _placement(command)
+    if not command.order_id_generated:
+        try:
+            yield from saga.run(ORDER, command.order_id, OrderVerb.PLACE, saga.command_input())
+        except DomainError as error:
+            return saga.failed(error)
+    held, refusal = yield from _reserve(saga, command, placement)
     if refusal is None:
         try:
-            placed = yield from saga.run(ORDER, order_id, "confirmPlacement",
-                                         saga.step_input(prices=prices))
+            placed = yield from _place(saga, command, _prices(held))
         except DomainError as error:
             refusal = error
     if refusal is not None:
-        yield from _release(saga, summary, held)
-        yield saga.call(ORDER, order_id, "abandonPlacement", saga.step_input())
+        yield from _release(saga, placement, held)
+        if not command.order_id_generated:
+            yield saga.call(ORDER, command.order_id, OrderVerb.ABANDON_PLACEMENT,
+                            saga.step_input())
         yield from saga.publish()
         return saga.failed(refusal)
-    yield from saga.publish()
-    placed_summary = placed["summary"]
-    return saga.succeeded(placed, status=placed_summary["status"],
-                          total=placed_summary["total"], currency=placed_summary["currency"])
+    yield from saga.publish(watch_deadline_of=command.order_id)
+    summary = placed["summary"]
+    return saga.succeeded(placed, status=summary["status"], total=summary["total"],
+                          currency=summary["currency"])
 
 
-def _reserve(saga: Saga, summary: dict[str, Any], requested: list[LineRequest]) -> Steps:
+def _placement(command: PlaceOrder) -> dict[str, Any]:
+    """The order as the follow-up steps address it: whose, which lines, and the total at the
+    prices the client showed (None unless it showed every one)."""
+    return {"orderId": command.order_id, "customerId": command.customer_id,
+            "currency": command.currency, "total": order.shown_total(command.lines),
+            "lines": [{"sku": line.sku, "quantity": line.quantity} for line in command.lines]}
+
+
+def _reserve(saga: Saga, command: PlaceOrder, placement: dict[str, Any]) -> Steps:
     """Stock for every line, and credit for the total; returns what was held and the first
     refusal."""
-    shown = {line.sku: line.unit_price for line in requested}
-    stock = [
-        (sku, saga.call(INVENTORY, sku, "reserve", saga.step_input(
-            orderId=summary["orderId"], quantity=line["quantity"],
-            currency=summary["currency"], expectedUnitPrice=shown.get(sku))))
-        for line in summary["lines"]
-        for sku in (line["sku"],)
-    ]
-    if summary["total"] is not None:  # the client showed every price: one round
-        credit = credit_step(saga, summary, "reserveCredit", currency=summary["currency"])
+    stock = stock_steps(saga, placement, InventoryVerb.RESERVE, currency=command.currency,
+                        per_line={line.sku: {"expectedUnitPrice": line.unit_price}
+                                  for line in command.lines})
+    if placement["total"] is not None:  # the client showed every price: one round
+        credit = credit_step(saga, placement, CustomerVerb.RESERVE_CREDIT,
+                             currency=command.currency)
         return (yield from saga.run_all([credit, *stock]))
     held, refusal = yield from saga.run_all(stock)
     if refusal is not None:
         return held, refusal
     try:
-        priced = priced_lines(requested, _prices(held), summary["currency"])
-        total = sum(line.amount for line in priced)
+        total = order.placement_total(command.lines, _prices(held), command.currency)
     except DomainError as error:
         return held, error
     more, refusal = yield from saga.run_all([credit_step(
-        saga, {**summary, "total": total}, "reserveCredit", currency=summary["currency"])])
+        saga, {**placement, "total": total}, CustomerVerb.RESERVE_CREDIT,
+        currency=command.currency)])
     return {**held, **more}, refusal
+
+
+def _place(saga: Saga, command: PlaceOrder, prices: dict[str, int]) -> Steps:
+    if command.order_id_generated:
+        return (yield from saga.run(ORDER, command.order_id, OrderVerb.PLACE_AT_PRICES,
+                                    saga.command_input(prices=prices)))
+    return (yield from saga.run(ORDER, command.order_id, OrderVerb.CONFIRM_PLACEMENT,
+                                saga.step_input(prices=prices)))
 
 
 def _prices(held: dict[str, dict[str, Any]]) -> dict[str, int]:
@@ -102,14 +116,16 @@ def _event_field(response: dict[str, Any], name: str) -> Any:
     return (events[0].get("data") or {}).get(name)
 
 
-def _release(saga: Saga, summary: dict[str, Any], held: dict[str, dict[str, Any]]) -> Steps:
+def _release(saga: Saga, placement: dict[str, Any], held: dict[str, dict[str, Any]]) -> Steps:
     """Give back what this run reserved; a refusal here means the counts disagree."""
-    calls = stock_steps(saga, summary, "release", [sku for sku in held if sku != CREDIT])
+    calls = stock_steps(saga, placement, InventoryVerb.RELEASE,
+                        [sku for sku in held if sku != CREDIT])
     if CREDIT in held:
         amount = _event_field(held[CREDIT], "amount")
-        calls.append(credit_step(saga, {**summary, "total": amount}, "releaseCredit"))
+        calls.append(credit_step(saga, {**placement, "total": amount},
+                                 CustomerVerb.RELEASE_CREDIT))
     _, refusal = yield from saga.run_all(calls)
     if refusal is not None and not saga.context.is_replaying:
         log.error("a placement's compensation was refused: %s", refusal.message,
                   event="placement.compensation.refused", code=refusal.code,
-                  orderId=summary["orderId"])
+                  orderId=placement["orderId"])

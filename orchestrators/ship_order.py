@@ -12,31 +12,33 @@ from __future__ import annotations
 import azure.durable_functions as df
 
 from entities.errors import DomainError
-from orchestrators.deadline_hints import end_watch
+from entities.verbs import ORDER, InventoryVerb, OrderVerb
+from orchestrators.deadline.hints import end_watch
+from orchestrators.names import SHIP_ORDER
 from orchestrators.order_followups import stock_steps
-from orchestrators.steps import ORDER, Saga, Steps, counted
+from orchestrators.steps import Saga, Steps, counted
 
 bp = df.Blueprint()
 
 
-@bp.orchestration_trigger(context_name="context", orchestration="ship_order")
+@bp.orchestration_trigger(context_name="context", orchestration=SHIP_ORDER)
 @counted
 def ship_order(context: df.DurableOrchestrationContext) -> Steps:
     saga = Saga(context, context.get_input())
-    order_id = saga.command["orderId"]
+    order_id = saga.command.order_id
     try:
-        shipped = yield from saga.run(ORDER, order_id, "command", saga.command_input())
+        shipped = yield from saga.run(ORDER, order_id, OrderVerb.SHIP, saga.command_input())
     except DomainError as error:
         return saga.failed(error)
     order_events = saga.hold_events()
     summary = shipped["summary"]
-    committed, refusal = yield from saga.run_all(stock_steps(saga, summary, "commit"))
+    committed, refusal = yield from saga.run_all(stock_steps(saga, summary, InventoryVerb.COMMIT))
     if refusal is not None:
-        yield from saga.run_all(stock_steps(saga, summary, "revertCommit", committed))
-        yield saga.call(ORDER, order_id, "revertShipment", saga.step_input())
+        yield from saga.run_all(stock_steps(saga, summary, InventoryVerb.REVERT_COMMIT, committed))
+        yield saga.call(ORDER, order_id, OrderVerb.REVERT_SHIPMENT, saga.step_input())
         yield from saga.publish()
         return saga.failed(refusal)
-    saga.events = order_events + saga.events
+    saga.keep_held(order_events)
     yield from end_watch(saga, order_id)
     yield from saga.publish()
     return saga.succeeded(shipped, status=summary["status"])

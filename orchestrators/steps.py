@@ -13,17 +13,16 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from contracts.commands import COMMAND_TYPES, Command
 from contracts.wire import format_timestamp
 from entities.errors import DomainError, Forbidden
+from entities.verbs import CUSTOMER, INVENTORY, ORDER  # noqa: F401 (re-exported for callers)
 from observability import durable
 from observability.events import stamp as stamp_events
 from security.command_seal import SealRejected, issuer_of, sealed_issuer
 from security.principal import Principal
 from security.providers import app_key_provider
 
-ORDER = "Order"
-CUSTOMER = "Customer"
-INVENTORY = "Inventory"
 PUBLISH_EVENTS = "publish_events"
 # Publishing touches Event Grid and the archive: transient failures are retried, with time to
 # recover between attempts, before the workflow gives up.
@@ -44,6 +43,7 @@ class Saga:
     envelope: dict[str, Any]
     acting_as: Principal | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
+    command: Command = field(init=False)
 
     def __post_init__(self) -> None:
         if self.acting_as is None:
@@ -52,14 +52,12 @@ class Saga:
             self.acting_as = issuer_of(self.envelope) if self.context.is_replaying else \
                 sealed_issuer(self.envelope, self.context.instance_id, app_key_provider())
         durable.observe_start(self.context, self.envelope)
-
-    @property
-    def command(self) -> dict[str, Any]:
-        return dict(self.envelope["command"])
+        # The contract command the API built, decoded once (after its seal was checked).
+        self.command = COMMAND_TYPES[self.envelope["type"]].from_dict(self.envelope["command"])
 
     @property
     def command_id(self) -> str:
-        return str(self.command["commandId"])
+        return self.command.command_id
 
     @property
     def principal(self) -> dict[str, Any]:
@@ -74,13 +72,11 @@ class Saga:
         return {**fields, "principal": self.principal, "occurredAt": self.occurred_at,
                 "commandId": self.command_id}
 
-    def command_input(self) -> dict[str, Any]:
-        return {
-            "type": self.envelope["type"],
-            "command": self.command,
-            "principal": self.principal,
-            "occurredAt": self.occurred_at,
-        }
+    def command_input(self, **fields: Any) -> dict[str, Any]:
+        """The input of an entity verb that takes the client's command (``fields``: arguments
+        beside it)."""
+        return {**fields, "command": self.command.to_dict(), "principal": self.principal,
+                "occurredAt": self.occurred_at}
 
     def call(self, entity: str, key: str, operation: str, data: dict[str, Any]) -> Any:
         return self.context.call_entity(df.EntityId(entity, key), operation, data)
@@ -118,12 +114,20 @@ class Saga:
         held, self.events = self.events, []
         return held
 
-    def publish(self) -> Steps:
+    def keep_held(self, held: list[dict[str, Any]]) -> None:
+        """The steps after ``held`` succeeded: publish them too, in the order they happened."""
+        self.events = held + self.events
+
+    def publish(self, watch_deadline_of: str | None = None) -> Steps:
+        """Publish the events kept so far (and, for a placement, start the order's deadline
+        watch in the same activity: ``activities/publish_events.py``)."""
         if self.events:
             batch, self.events = self.events, []
             batch = stamp_events(batch, durable.correlation_id_of(self.envelope),
                                  self.context.instance_id)
-            yield self.context.call_activity_with_retry(PUBLISH_EVENTS, PUBLISH_RETRY, batch)
+            yield self.context.call_activity_with_retry(
+                PUBLISH_EVENTS, PUBLISH_RETRY, {"events": batch,
+                                                "watchDeadlineOf": watch_deadline_of})
 
     def succeeded(self, response: dict[str, Any], **result: Any) -> dict[str, Any]:
         version = response["result"]["version"]

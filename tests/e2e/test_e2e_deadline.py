@@ -6,10 +6,17 @@ devhost's clock is moved past the deadline instead of waiting for it.
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
-import requests
+import azure.durable_functions as df
+from devhost.testing import DevhostClient
 from e2e_helpers import DEADLINE_SECONDS, OrdersApi, order_body
+
+from orchestrators.deadline.start import start_watch
+from security.keys import LocalKeyProvider
 
 
 def test_unshipped_order_is_cancelled_at_the_deadline(api: OrdersApi, uid: str) -> None:
@@ -40,24 +47,35 @@ def _activity_results(api: OrdersApi, instance_id: str) -> dict[str, list[object
 
 
 def _watch_started(api: OrdersApi, order_id: str) -> None:
-    """The order's OrderPlaced event reaches start_deadline_watch through Event Grid."""
+    """The activity that published the order's OrderPlaced event started its watch."""
     api.host.wait(f"deadline-{order_id}", until=("Running",), timeout=10)
 
 
-def _deliver(api: OrdersApi, function: str, event: dict[str, Any]) -> int:
-    """Deliver one event straight to one Event Grid trigger, as a subscription's webhook does."""
-    response = requests.post(
-        f"{api.host.url}/runtime/webhooks/eventgrid",
-        params={"functionName": function,
-                "code": api.host.keys.system_keys["eventgrid_extension"]},
-        headers={"aeg-event-type": "Notification"}, json=[event], timeout=10)
-    return response.status_code
+class _ManagementClient:
+    """The durable client calls ``start_watch`` makes, sent to the host's management API."""
+
+    def __init__(self, host: DevhostClient) -> None:
+        self.host = host
+
+    async def get_status(self, instance_id: str) -> Any:
+        status = self.host.status(instance_id)
+        return SimpleNamespace(runtime_status=status["runtimeStatus"]) if status else None
+
+    async def read_entity_state(self, entity: df.EntityId) -> Any:
+        state = self.host.entity(entity.name, entity.key)
+        return SimpleNamespace(entity_exists=state is not None, entity_state=state)
+
+    async def start_new(self, name: str, instance_id: str, watch: Any) -> None:
+        self.host.start(name, watch, instance_id)
 
 
-def _placed_event(order_id: str) -> dict[str, Any]:
-    return {"id": f"{order_id}:1", "subject": f"orders/{order_id}",
-            "eventType": "Orders.OrderPlaced", "eventTime": "2026-01-01T00:00:00Z",
-            "dataVersion": "1.0", "data": {"orderId": order_id, "version": 1}}
+def _start_again(api: OrdersApi, order_id: str) -> str:
+    """What the publish activity does once a placement is out, run once more (as its retry or
+    a host restart would)."""
+    client: Any = _ManagementClient(api.host)
+    return asyncio.run(start_watch(client, order_id, None,
+                                   deadline=timedelta(seconds=DEADLINE_SECONDS),
+                                   keys=LocalKeyProvider(api.keys_dir)))
 
 
 def test_placement_starts_the_watch_and_shipment_ends_it(api: OrdersApi, uid: str) -> None:
@@ -92,8 +110,8 @@ def test_placement_starts_the_watch_and_shipment_ends_it(api: OrdersApi, uid: st
 
 def test_a_late_placement_event_starts_no_watch_for_a_closed_order(api: OrdersApi,
                                                                  uid: str) -> None:
-    """Event Grid may deliver OrderPlaced after the order was cancelled (or deliver it again
-    after its watch ended): no watch is started then, and an existing one is left alone."""
+    """The publish activity may run again after the order was cancelled (or after its watch
+    ended): no watch is started then, and an existing one is left alone."""
     yuri, sku = f"yuri-{uid}", f"SKU-{uid}"
     api.customer(yuri)
     api.stock(sku, 2, price=300)
@@ -103,14 +121,14 @@ def test_a_late_placement_event_starts_no_watch_for_a_closed_order(api: OrdersAp
                    "customer")["status"] == "succeeded"
     api.host.wait(f"deadline-{closed}", timeout=20)
     assert api.host.purge(f"deadline-{closed}").status_code == 200
-    assert _deliver(api, "start_deadline_watch", _placed_event(closed)) == 202
+    assert _start_again(api, closed) == "unneeded"
     assert api.host.status(f"deadline-{closed}") is None
 
     open_order = api.run("POST", "orders", order_body((sku, 1, 300)), yuri,
                          "customer")["orderId"]
     _watch_started(api, open_order)
     before = api.host.status(f"deadline-{open_order}") or {}
-    assert _deliver(api, "start_deadline_watch", _placed_event(open_order)) == 202
+    assert _start_again(api, open_order) == "exists"
     after = api.host.status(f"deadline-{open_order}") or {}
     assert (after["runtimeStatus"], after["createdTime"]) == ("Running", before["createdTime"])
 

@@ -59,7 +59,7 @@ def test_a_command_is_read_from_camel_case_json() -> None:
 def test_written_forms_are_plain_json_and_dict_fields_are_taken_as_they_are() -> None:
     command = PlaceOrder.from_dict({**PLACE_JSON, "expectedVersion": None})
     wire = command.to_dict()
-    assert wire == {**PLACE_JSON, "expectedVersion": None}
+    assert wire == {**PLACE_JSON, "expectedVersion": None, "orderIdGenerated": False}
     assert type(wire["lines"]) is list and type(wire["lines"][0]) is dict
     data = {"nested": {"list": [1, 2]}}
     event = Event(type="Orders.OrderCancelled", aggregate_id="o-1", version=2,

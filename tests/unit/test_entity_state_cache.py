@@ -13,16 +13,16 @@ import azure.functions as func
 import pytest
 from domain_builders import FRED, SYSTEM
 
-from entities import triggers
+from entities import operations, triggers
 from entities.inventory import InventoryState
 
 AT = "2026-01-01T00:00:00.000Z"
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache(monkeypatch: pytest.MonkeyPatch) -> triggers.DecodedStates:
-    cache = triggers.DecodedStates(capacity=2)
-    monkeypatch.setattr(triggers, "_decoded", cache)
+def fresh_cache(monkeypatch: pytest.MonkeyPatch) -> operations.DecodedStates:
+    cache = operations.DecodedStates(capacity=2)
+    monkeypatch.setattr(operations, "decoded_states", cache)
     return cache
 
 
@@ -40,14 +40,14 @@ def run_batch(sku: str, state: str | None, *operations: tuple[str, dict[str, Any
 
 
 def stock(delta: int, command_id: str) -> tuple[str, dict[str, Any]]:
-    return ("command", {"type": "AdjustStock", "principal": FRED.to_dict(), "occurredAt": AT,
-                        "command": {"commandId": command_id, "sku": "SKU-1", "delta": delta}})
+    return ("adjust", {"principal": FRED.to_dict(), "occurredAt": AT,
+                       "command": {"commandId": command_id, "sku": "SKU-1", "delta": delta}})
 
 
 def price() -> tuple[str, dict[str, Any]]:
-    return ("command", {"type": "PriceProduct", "principal": FRED.to_dict(), "occurredAt": AT,
-                        "command": {"commandId": "p-1", "sku": "SKU-1", "name": "A book",
-                                    "unitPrice": 100, "currency": "EUR"}})
+    return ("price", {"principal": FRED.to_dict(), "occurredAt": AT,
+                      "command": {"commandId": "p-1", "sku": "SKU-1", "name": "A book",
+                                  "unitPrice": 100, "currency": "EUR"}})
 
 
 def reserve(order_id: str, quantity: int) -> tuple[str, dict[str, Any]]:

@@ -1,7 +1,7 @@
 """``fulfilment_deadline``: cancel an order that has not shipped when its deadline passes.
 
-One instance per order (``deadline-{orderId}``), started by ``start_deadline_watch``
-(``activities/deadline_watch.py``) when the order's ``OrderPlaced`` event arrives. A durable
+One instance per order (``deadline-{orderId}``), started by ``start.start_watch`` once the
+order's ``OrderPlaced`` event is published. A durable
 timer runs to the deadline; an ``OrderClosed`` event (raised by ``ship_order`` and
 ``cancel_order`` once the order accepted them) ends it early once the order has really left
 ``placed``. The event is only a hint: the command
@@ -11,7 +11,7 @@ At the deadline the cancellation runs as the system principal; the Order entity 
 the order shipped or was cancelled meanwhile, so a late or missing hint can never cancel a
 shipped order.
 
-The input is sealed by ``start_deadline_watch`` for this instance id (``security.command_seal``):
+The input is sealed by ``start_watch`` for this instance id (``security.command_seal``):
 a watch started any other way (through the management API, say) refuses to run, so nobody can
 make the system cancel an order. The system principal is made here, in code, never read from
 input, and the cancellation runs inline (``cancel_order.cancel``) rather than as a
@@ -26,10 +26,11 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from entities.verbs import GET, ORDER
 from observability.logs import get_logger
 from orchestrators.cancel_order import cancel
-from orchestrators.names import FULFILMENT_DEADLINE, ORDER_CLOSED_EVENT
-from orchestrators.steps import ORDER, Saga, Steps
+from orchestrators.deadline import FULFILMENT_DEADLINE, ORDER_CLOSED_EVENT
+from orchestrators.steps import Saga, Steps
 from security.command_seal import SealRejected, verify
 from security.principal import FULFILMENT_DEADLINE_PRINCIPAL
 from security.providers import app_key_provider
@@ -75,7 +76,7 @@ def fulfilment_deadline(context: df.DurableOrchestrationContext) -> Steps:
 
 
 def _is_closed(context: df.DurableOrchestrationContext, order_id: str) -> Steps:
-    state = yield context.call_entity(df.EntityId(ORDER, order_id), "get")
+    state = yield context.call_entity(df.EntityId(ORDER, order_id), GET)
     return isinstance(state, dict) and state.get("status") in ("shipped", "delivered", "cancelled")
 
 

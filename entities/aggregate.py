@@ -15,6 +15,7 @@ from typing import Any, Generic, Self, TypeVar
 from contracts.events import Event
 from contracts.payload import EventPayload
 from contracts.wire import WireFormatError, from_wire, to_wire
+from entities.context import CommandContext, StepContext
 from entities.errors import IdempotencyKeyReused, ValidationFailed, VersionConflict
 from security.principal import Principal
 
@@ -139,6 +140,20 @@ class Step:
     memory: int = 32
     # The arguments that must match for a repeat to count as the same step (e.g. an amount).
     fingerprint: str = ""
+
+    @classmethod
+    def of_command(cls, aggregate_id: str, ctx: CommandContext, operation: str,
+                   memory: int) -> Step:
+        """A client's command, recalled by its command id."""
+        return cls(aggregate_id, ctx.command_id, operation, ctx.principal, ctx.occurred_at,
+                   memory=memory)
+
+    @classmethod
+    def of_workflow(cls, aggregate_id: str, ctx: StepContext, operation: str, memory: int,
+                    fingerprint: object = "") -> Step:
+        """A workflow's step for its command, recalled by command id and operation."""
+        return cls(aggregate_id, ctx.key(operation), operation, ctx.principal, ctx.occurred_at,
+                   workflow=True, memory=memory, fingerprint=str(fingerprint))
 
 
 def execute(

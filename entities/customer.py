@@ -79,27 +79,11 @@ class CustomerState(AggregateState):
 
 
 def _command_step(ctx: CommandContext, operation: str, cid: str) -> Step:
-    return Step(
-        aggregate_id=cid,
-        key=ctx.command_id,
-        operation=operation,
-        principal=ctx.principal,
-        occurred_at=ctx.occurred_at,
-        memory=REMEMBERED_COMMANDS,
-    )
+    return Step.of_command(cid, ctx, operation, REMEMBERED_COMMANDS)
 
 
 def _workflow_step(state: CustomerState, ctx: StepContext, operation: str, amount: int) -> Step:
-    return Step(
-        aggregate_id=state.customer_id,
-        key=ctx.key(operation),
-        operation=operation,
-        principal=ctx.principal,
-        occurred_at=ctx.occurred_at,
-        workflow=True,
-        memory=REMEMBERED_STEPS,
-        fingerprint=str(amount),
-    )
+    return Step.of_workflow(state.customer_id, ctx, operation, REMEMBERED_STEPS, amount)
 
 
 def register(

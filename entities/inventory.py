@@ -83,14 +83,7 @@ class InventoryState(AggregateState):
 def _command_step(state: InventoryState, sku: str, ctx: CommandContext, operation: str) -> Step:
     check_sku(sku)
     check_aggregate_id(sku, state.sku, "sku")
-    return Step(
-        aggregate_id=sku,
-        key=ctx.command_id,
-        operation=operation,
-        principal=ctx.principal,
-        occurred_at=ctx.occurred_at,
-        memory=REMEMBERED_COMMANDS,
-    )
+    return Step.of_command(sku, ctx, operation, REMEMBERED_COMMANDS)
 
 
 def _workflow_step(
@@ -98,16 +91,7 @@ def _workflow_step(
 ) -> Step:
     check_sku(sku)
     check_aggregate_id(sku, state.sku, "sku")
-    return Step(
-        aggregate_id=sku,
-        key=ctx.key(operation),
-        operation=operation,
-        principal=ctx.principal,
-        occurred_at=ctx.occurred_at,
-        workflow=True,
-        memory=REMEMBERED_STEPS,
-        fingerprint=str(fingerprint),
-    )
+    return Step.of_workflow(sku, ctx, operation, REMEMBERED_STEPS, fingerprint)
 
 
 def adjust(

@@ -102,14 +102,7 @@ class OrderState(AggregateState):
 
 
 def _step(state: OrderState, ctx: CommandContext, operation: str, order_id: str = "") -> Step:
-    return Step(
-        aggregate_id=order_id or state.order_id,
-        key=ctx.command_id,
-        operation=operation,
-        principal=ctx.principal,
-        occurred_at=ctx.occurred_at,
-        memory=REMEMBERED_COMMANDS,
-    )
+    return Step.of_command(order_id or state.order_id, ctx, operation, REMEMBERED_COMMANDS)
 
 
 # ---- verbs -------------------------------------------------------------------------------------
@@ -166,9 +159,7 @@ def confirm_placement(
         return [OrderPlaced(state.customer_id, state.currency, priced, total,
                             state.shipping_address)]
 
-    step = Step(aggregate_id=state.order_id, key=ctx.key("confirmPlacement"),
-                operation="confirmPlacement", principal=ctx.principal,
-                occurred_at=ctx.occurred_at, workflow=True, memory=REMEMBERED_COMMANDS)
+    step = Step.of_workflow(state.order_id, ctx, "confirmPlacement", REMEMBERED_COMMANDS)
     return execute(state, step, decide, _evolve)
 
 

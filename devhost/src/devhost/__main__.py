@@ -75,6 +75,7 @@ def _start(args: argparse.Namespace) -> int:
     from devhost.loader import AppLoadError, load_app
     from devhost.metrics import install_meter_provider
     from devhost.partitions import Partitions
+    from devhost.storage.faults import DataFolderError, StoreDamaged
 
     setup_logging(f"worker-{args.process.split('/')[0]}" if args.process else "")
     # Before the app's import, so its meters and the host's share one registry.
@@ -110,6 +111,9 @@ def _start(args: argparse.Namespace) -> int:
         opts.partitions = Partitions(index, workers)
     try:
         asyncio.run(serve(app, opts))
+    except (DataFolderError, StoreDamaged) as exc:
+        print(f"devhost: cannot start: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"devhost: cannot listen: {exc}", file=sys.stderr)
         return 2

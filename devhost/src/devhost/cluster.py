@@ -27,6 +27,7 @@ from pathlib import Path
 from devhost.partitions import Partitions
 from devhost.private import open_private, private_dir
 from devhost.records import Batch, NewWork
+from devhost.storage.faults import DataFolderError
 from devhost.store import Store
 
 try:
@@ -64,8 +65,11 @@ def worker_count() -> int:
 
 def lock_data_folder(data: Path) -> int:
     """Hold the folder's lock for the host's lifetime; returns the descriptor to pass on."""
-    private_dir(data)
-    fd = open_private(data / "host.lock")
+    try:
+        private_dir(data)
+        fd = open_private(data / "host.lock")
+    except OSError as exc:
+        raise DataFolderError(exc.filename or data, exc) from exc
     if fcntl is None:
         return fd
     deadline = time.monotonic() + LOCK_WAIT_SECONDS

@@ -32,8 +32,10 @@ from devhost.httpconv import UnencodableResponse, from_func_response, to_func_re
 from devhost.keys import HostKeys, authorize, presented_key
 from devhost.loader import FunctionInfo, LoadedApp
 from devhost.metrics import merge_prometheus, prometheus_text, runtime_state
+from devhost.problems import problem, unavailable
 from devhost.records import Batch
 from devhost.routes import RouteNotFound, RouteTable
+from devhost.storage.faults import fault_of
 
 if TYPE_CHECKING:
     from devhost.timers import Timers
@@ -41,15 +43,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("devhost.server")
 DURABLE_PREFIX = "runtime/webhooks/durabletask"
 MAX_BODY = 100 * 1024 * 1024  # the Functions host's request size limit
-
-
-def problem(status: int, title: str, detail: str, **extra: Any) -> web.Response:
-    """An RFC 9457 answer of devhost's own, with a stable ``code`` (its title in one word, as
-    "NotFound"), so a client can tell devhost's refusals apart without parsing text."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
-            "code": title.replace(" ", ""), **extra}
-    return web.Response(status=status, body=json.dumps(body),
-                        content_type="application/problem+json")
 
 
 class Server:
@@ -136,7 +129,12 @@ class Server:
             if lowered == "eventgrid/api/events":
                 return await self._topic(request)
             return await self._trigger(request, path)
-        except Exception:
+        except Exception as exc:
+            fault = fault_of(exc)
+            if fault is not None:
+                log.warning("%s %s refused: %s (%s)", request.method, request.path,
+                            fault.reason, exc)
+                return unavailable(fault)
             log.exception("devhost failed to handle %s %s", request.method, request.path)
             return problem(500, "Host error", "devhost failed to handle the request; see its log")
 
@@ -308,6 +306,7 @@ class Server:
             headers += list(principal_headers(claims).items())
         body = await request.read()
         req = to_func_request(request.method, str(request.url), headers, body, params)
+        started = time.monotonic()
         inv = await self.rt.invoker.invoke(fn, {fn.trigger["name"]: req})
         if inv.error is None:
             work = self.rt.eventgrid.fanout(fn, inv.outputs, self.rt.clock.now())
@@ -324,6 +323,11 @@ class Server:
                                         "invocationId": inv.invocation_id, "error": str(exc)}))
             else:
                 return web.Response(status=status, headers=_multi(out_headers), body=out_body)
+        refused = self.rt.store.last_fault
+        if refused is not None and refused[0] >= started:
+            # The function failed after the store refused a write (its start, say): that is
+            # the store's passing fault, and nothing of the command was acknowledged.
+            return unavailable(refused[1])
         return problem(500, "Function failed", f"function '{fn.name}' failed; see the host log "
                        f"for invocation {inv.invocation_id}", function=fn.name,
                        invocationId=inv.invocation_id)

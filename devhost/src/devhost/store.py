@@ -29,6 +29,7 @@ from devhost.partitions import ONE_PROCESS, STATEFUL_KINDS, Partitions
 from devhost.private import open_private, private_dir, tighten
 from devhost.records import Batch, Instance, WorkItem
 from devhost.storage.checkpoints import Checkpointer
+from devhost.storage.faults import DataFolderError, Fault, StoreDamaged, fault_of
 from devhost.storage.locks import Busy, WriteLocks
 
 SCHEMA = """
@@ -202,25 +203,25 @@ class Store:
     `commit` writes synchronously (the CLI, and rare admin writes).
     """
 
-    def __init__(self, path: Path, partitions: Partitions = ONE_PROCESS) -> None:
+    def __init__(self, path: Path, partitions: Partitions = ONE_PROCESS,
+                 max_bytes: int | None = None) -> None:
         # Private to the user, like the keys: the store holds every input, output and state.
         # SQLite creates the -wal and -shm files with the database file's mode, so the database
         # is made 0600 first (an empty file is an empty database); older, looser files tighten.
-        private_dir(path.parent)
-        os.close(open_private(path))
-        for suffix in SQLITE_SIDE_FILES:
-            tighten(f"{path}{suffix}")
         self.path = path
         self.partitions = partitions
         # The host process's writes answer HTTP requests and go first (`devhost.storage.locks`).
         self._writes_first = not partitions.runs_work
-        self._locks = WriteLocks(path, first=self._writes_first)
         self._worker = not partitions.single and partitions.runs_work
-        self._db = self._connect(path)
-        with self._file_lock():
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(SCHEMA)
-        self._rdb = self._connect(path)
+        try:
+            private_dir(path.parent)
+            os.close(open_private(path))
+            for suffix in SQLITE_SIDE_FILES:
+                tighten(f"{path}{suffix}")
+            self._locks = WriteLocks(path, first=self._writes_first)
+        except OSError as exc:
+            raise DataFolderError(exc.filename or path, exc) from exc
+        self._db, self._rdb = self._open(path, max_bytes)
         self._rdb.create_function("devhost_owner", 1, partitions.target_owner,
                                   deterministic=True)
         self._lock = threading.RLock()
@@ -237,6 +238,45 @@ class Store:
         self._writer: threading.Thread | None = None
         self._checkpointer: Checkpointer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # When a write last failed for a passing reason (`devhost.storage.faults`): a function
+        # that failed since then answers 503, as its own write may be what the store refused.
+        self.last_fault: tuple[float, Fault] | None = None
+
+    def _open(self, path: Path,
+              max_bytes: int | None) -> tuple[sqlite3.Connection, sqlite3.Connection]:
+        """The writer's and the reader's connections; a file SQLite cannot use stops here."""
+        opened: list[sqlite3.Connection] = []
+        try:
+            opened.append(self._connect(path))
+            with self._file_lock():
+                opened[0].execute("PRAGMA journal_mode=WAL")
+                opened[0].executescript(SCHEMA)
+            opened.append(self._connect(path))
+        except sqlite3.DatabaseError as exc:
+            for db in opened:
+                db.close()
+            self._locks.close()
+            if fault_of(exc) is not None or isinstance(exc, sqlite3.OperationalError):
+                raise DataFolderError(path, exc) from exc  # unwritable, locked, no space
+            raise StoreDamaged(path, str(exc)) from exc  # not a database, or malformed
+        if max_bytes is not None:
+            # Writes past it fail as on a full disk (SQLITE_FULL): `DEVHOST_STORE_MAX_MB`.
+            page = int(opened[0].execute("PRAGMA page_size").fetchone()[0])
+            opened[0].execute(f"PRAGMA max_page_count={max(1, max_bytes // page)}")
+        opened[1].create_function("devhost_owner", 1, self.partitions.target_owner,
+                                  deterministic=True)
+        return opened[0], opened[1]
+
+    def check(self) -> None:
+        """SQLite's quick integrity check (seconds for a store of a few GB), at the host's start:
+        a damaged store stops the start, instead of failing requests and stalling work later."""
+        try:
+            rows = self._query("PRAGMA quick_check(5)")
+        except sqlite3.DatabaseError as exc:
+            raise StoreDamaged(self.path, str(exc)) from exc
+        problems = [str(r[0]) for r in rows if r[0] != "ok"]
+        if problems:
+            raise StoreDamaged(self.path, "; ".join(problems))
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
@@ -310,10 +350,19 @@ class Store:
     def commit(self, batch: Batch) -> list[int]:
         """Apply a batch atomically, now; returns the ids of the new work items."""
         rows = _encode(batch)
-        with self._tx() as db:
-            ids = _apply(db, rows)
+        try:
+            with self._tx() as db:
+                ids = _apply(db, rows)
+        except Exception as exc:
+            self._noticed(exc)
+            raise
         self._update_history_cache(batch)
         return ids
+
+    def _noticed(self, exc: BaseException) -> None:
+        fault = fault_of(exc)
+        if fault is not None:
+            self.last_fault = (time.monotonic(), fault)
 
     def submit(self, batch: Batch) -> asyncio.Future[list[int]]:
         """Queue a batch for the writer thread; the future resolves once it is committed."""
@@ -444,6 +493,7 @@ class Store:
                  results: list[list[int] | BaseException]) -> None:
         for (batch, fut), result in zip(items, results, strict=True):
             if isinstance(result, BaseException):
+                self._noticed(result)
                 if not fut.done():
                     fut.set_exception(result)
                 continue

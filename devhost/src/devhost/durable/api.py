@@ -20,6 +20,8 @@ from devhost.durable.entities import split_entity_id
 from devhost.durable.history import status_time
 from devhost.durable.replay import entity_scheduler_id
 from devhost.durable.status import parse_stored, status_json
+from devhost.problems import unavailable
+from devhost.storage.faults import fault_of
 
 JSON = "application/json; charset=utf-8"
 STATUSES = ("Running", "Completed", "ContinuedAsNew", "Failed", "Canceled", "Terminated",
@@ -142,6 +144,11 @@ class DurableApi:
             return await self._route(request, parts, public_base)
         except ClientError as exc:
             return _error(exc.status, exc.message)
+        except Exception as exc:
+            fault = fault_of(exc)
+            if fault is None:
+                raise
+            return unavailable(fault)
 
     async def _route(self, request: web.Request, parts: list[str], base: str) -> web.Response:
         m = request.method

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 import requests
 from devhost.testing import DevhostClient
+from store_kinds import AppStores
 
 from security.command_seal import seal
 from security.keys import LocalKeyProvider
@@ -33,8 +33,10 @@ def order_body(*lines: tuple[str, int, int], **extra: Any) -> dict[str, Any]:
 
 
 class OrdersApi:
-    def __init__(self, host: DevhostClient, orders_data: Path, keys_dir: Path) -> None:
+    def __init__(self, host: DevhostClient, orders_data: Path, keys_dir: Path,
+                 stores: AppStores) -> None:
         self.host = host
+        self.stores = stores  # the archive, views and cache, on either store kind
         self.orders_data = orders_data
         self.keys_dir = keys_dir
         self._tokens: dict[tuple[str, tuple[str, ...]], str] = {}
@@ -130,10 +132,4 @@ class OrdersApi:
         return state if isinstance(state, dict) else None
 
     def archived(self, subject: str) -> list[str]:
-        db = sqlite3.connect(self.orders_data / "event-archive.db")
-        try:
-            rows = db.execute("SELECT event_id FROM events WHERE subject = ? ORDER BY position",
-                              (subject,)).fetchall()
-        finally:
-            db.close()
-        return [row[0] for row in rows]
+        return self.stores.stream(subject)

@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import requests
 from devhost.testing import DevhostClient
+from store_kinds import AppStores
+
+from projections.rebuild import replay_archive
+from readmodels.views import VIEWS
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def host_env(data: Path) -> dict[str, str]:
+def host_env(data: Path, stores: Mapping[str, str]) -> dict[str, str]:
+    """The host's settings; ``stores`` picks the store kind (``store_env_for`` in conftest)."""
     example = json.loads((ROOT / "local.settings.example.json").read_text())["Values"]
     overrides = {
         "ORDERS_DATA_DIR": str(data / "orders"),
         "FIELD_KEYS_DIR": str(data / "keys"),
         "ORDERS_TASK_HUB": "E2ERead",
-        "ORDERS_STORE": "embedded",
         "MIN_VERSION_WAIT": "0.5s",
         "QUERY_CACHE_TTL": "300s",
+        **stores,
     }
     return {**example, **overrides}  # the environment wins over a local.settings.json
 
@@ -38,10 +45,37 @@ def order_body(sku: str, quantity: int = 1, price: int = 1000, **extra: Any) -> 
             **extra}
 
 
+def snapshot(stores: AppStores) -> dict[str, list[dict[str, Any]]]:
+    """Every view's documents in one order, whatever order the store scans them in."""
+    return {view: _by_id(stores.views.scan(view)) for view in VIEWS}
+
+
+def replayed(stores: AppStores) -> dict[str, list[dict[str, Any]]]:
+    """What an in-order replay of the whole archive gives, in ``snapshot``'s shape."""
+    memory, _, _ = replay_archive(stores.archive, io.StringIO())
+    return {view: _by_id(memory.scan(view)) for view in VIEWS}
+
+
+def settled(stores: AppStores, timeout: float = 20) -> dict[str, list[dict[str, Any]]]:
+    """The views once every archived event is folded (they equal a replay of the archive):
+    Event Grid delivers after the command has answered, so a test that compares whole views
+    waits for this first."""
+    deadline = time.monotonic() + timeout
+    while (views := snapshot(stores)) != (expected := replayed(stores)):
+        assert time.monotonic() < deadline, f"the views never caught up: {views} != {expected}"
+        time.sleep(0.1)
+    return views
+
+
+def _by_id(docs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(docs, key=lambda doc: str(doc["id"]))
+
+
 class ReadApi:
-    def __init__(self, host: DevhostClient, orders_data: Path) -> None:
+    def __init__(self, host: DevhostClient, stores: AppStores) -> None:
         self.host = host
-        self.orders_data = orders_data
+        self.stores = stores  # the archive, views and cache, on either store kind
+        self.orders_data = stores.settings.orders_data_dir
         self._tokens: dict[tuple[str, str], str] = {}
 
     def headers(self, sub: str | None, role: str = "customer", **extra: str) -> dict[str, str]:

@@ -5,41 +5,40 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from devhost.testing import DevhostClient, DevhostProcess
-from read_api import ROOT, ReadApi, host_env
+from read_api import ROOT, ReadApi, host_env, snapshot
+from store_kinds import AppStores
 
 from projections.rebuild import replay_archive
-from readmodels.sqlite_archive import SqliteEventArchive
-from readmodels.sqlite_views import SqliteViewStore
 from readmodels.views import VIEWS
 
 
 @pytest.fixture(scope="module")
-def chaos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReadApi]:
+def chaos(tmp_path_factory: pytest.TempPathFactory,
+          store_env_for: Callable[[str], dict[str, str]]) -> Iterator[ReadApi]:
     # No subscription filters here: filtered, 5 orders make ~11 deliveries to project_views,
     # and chaos would duplicate none of them (the check below) 2% of the time (0.7 ** 11).
-    env = {**host_env(tmp_path_factory.mktemp("chaos-data")),
+    env = {**host_env(tmp_path_factory.mktemp("chaos-data"), store_env_for("e2e-chaos")),
            "DEVHOST_EVENTGRID_SUBSCRIPTIONS": ""}
     host = DevhostProcess(ROOT, tmp_path_factory.mktemp("chaos-devhost"),
                           args=["--chaos-eventgrid", "--chaos-seed", "3"], env=env).start()
     try:
-        yield ReadApi(DevhostClient(host), Path(env["ORDERS_DATA_DIR"]))
+        yield ReadApi(DevhostClient(host), AppStores(env))
     finally:
         host.stop()
 
 
-def converged(views: SqliteViewStore, expected: dict[str, list[dict[str, Any]]],
+def converged(stores: AppStores, expected: dict[str, list[dict[str, Any]]],
               timeout: float = 20) -> dict[str, list[dict[str, Any]]]:
     deadline = time.monotonic() + timeout
-    actual = {view: list(views.scan(view)) for view in VIEWS}
+    actual = snapshot(stores)
     while actual != expected and time.monotonic() < deadline:
         time.sleep(0.1)
-        actual = {view: list(views.scan(view)) for view in VIEWS}
+        actual = snapshot(stores)
     return actual
 
 
@@ -59,11 +58,11 @@ def test_views_survive_duplicates_delays_and_reordering(chaos: ReadApi) -> None:
                         lambda r: r.status_code == 200)
     assert final.json()["status"] == "delivered"
 
-    archive = SqliteEventArchive(chaos.orders_data / "event-archive.db")
-    expected_store, events, _ = replay_archive(archive, io.StringIO())
-    expected = {view: list(expected_store.scan(view)) for view in VIEWS}
+    expected_store, events, _ = replay_archive(chaos.stores.archive, io.StringIO())
+    expected = {view: sorted(expected_store.scan(view), key=lambda doc: str(doc["id"]))
+                for view in VIEWS}
     assert len(expected["order_details"]) == 5 and events >= 15
-    actual = converged(SqliteViewStore(chaos.orders_data / "views.db"), expected)
+    actual = converged(chaos.stores, expected)
     assert actual == expected
     summary = chaos.get("customers/kim/summary", "kim").json()
     assert (summary["orderCount"], summary["openOrders"]) == (3, 2)

@@ -6,17 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
-from typing import Any
 
-from read_api import ROOT, ReadApi
+from read_api import ROOT, ReadApi, settled, snapshot
 
-from readmodels.sqlite_views import SqliteViewStore
 from readmodels.views import VIEWS
-
-
-def snapshot(views: SqliteViewStore) -> dict[str, list[dict[str, Any]]]:
-    return {view: list(views.scan(view)) for view in VIEWS}
 
 
 def run_rebuild(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -33,8 +26,8 @@ def test_rebuild_gives_identical_views_and_switches(api: ReadApi, uid: str,
     order_id = api.place(fay, sku)["orderId"]
     api.run("POST", f"orders/{order_id}/cancel", {"reason": "test"}, fay)
     api.until(f"orders/{order_id}?minVersion=2", fay, "customer", lambda r: r.status_code == 200)
-    views = SqliteViewStore(Path(read_env["ORDERS_DATA_DIR"]) / "views.db")
-    before, generations = snapshot(views), views.generations()
+    views = api.stores.views
+    before, generations = settled(api.stores), views.generations()
 
     done = run_rebuild(read_env)
     assert done.returncode == 0, done.stderr
@@ -42,7 +35,7 @@ def test_rebuild_gives_identical_views_and_switches(api: ReadApi, uid: str,
     count = len(before["order_details"])
     assert f"rebuilt order_details: {count} documents" in done.stdout
     assert views.generations() == {view: generations[view] + 1 for view in VIEWS}
-    assert snapshot(views) == before
+    assert snapshot(api.stores) == before
     answer = api.get(f"orders/{order_id}", fay)
     assert answer.status_code == 200 and answer.json()["status"] == "cancelled"
 
@@ -50,7 +43,7 @@ def test_rebuild_gives_identical_views_and_switches(api: ReadApi, uid: str,
     assert again.returncode == 0, again.stderr
     assert views.generations()["customer_summary"] == generations["customer_summary"] + 2
     assert views.generations()["order_details"] == generations["order_details"] + 1
-    assert snapshot(views) == before
+    assert snapshot(api.stores) == before
     assert api.get(f"customers/{fay}/summary", fay).json()["orderCount"] == 1
 
 

@@ -1,8 +1,9 @@
 """One contract suite, every adapter: each port fixture is parametrized by adapter.
 
 ``embedded`` runs on SQLite files in a temporary folder; ``cosmos`` on cosmosdb-server and
-``azurite`` on Azurite, each started once per session. Every Cosmos test gets a fresh database
-and every Table test a fresh table, so tests never see each other's data.
+``azurite`` on Azurite, each started once per session (by ``tests/conftest.py``). Every Cosmos
+test gets a fresh database and every Table test a fresh table, so tests never see each other's
+data.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emulators import COSMOS_KEY, TTL, FakeClock, require_tools, start_azurite, start_cosmos
+from emulators import COSMOS_KEY, TTL, FakeClock
 
 from readmodels.event_archive import EventArchive
 from readmodels.query_cache import QueryCache
@@ -21,26 +22,6 @@ from readmodels.sqlite_archive import SqliteEventArchive
 from readmodels.sqlite_cache import SqliteQueryCache
 from readmodels.sqlite_views import SqliteViewStore
 from readmodels.views import ViewStore
-
-
-@pytest.fixture(scope="session")
-def azurite_connection() -> Iterator[str]:
-    require_tools()
-    emulator, connection = start_azurite()
-    try:
-        yield connection
-    finally:
-        emulator.stop()
-
-
-@pytest.fixture(scope="session")
-def cosmos_endpoint() -> Iterator[str]:
-    require_tools()
-    emulator = start_cosmos()
-    try:
-        yield emulator.url
-    finally:
-        emulator.stop()
 
 
 @pytest.fixture
@@ -104,8 +85,3 @@ def emulator_gap(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
 
     return mark
 
-
-def pytest_configure(config: pytest.Config) -> None:
-    # cosmosdb-server's certificate is self-signed; the adapter is told not to verify it.
-    config.addinivalue_line("filterwarnings",
-                            "ignore::urllib3.exceptions.InsecureRequestWarning")

@@ -1,4 +1,4 @@
-"""Start and stop the npm emulators the Azure adapters are tested against.
+"""Start and stop the npm emulators that the Azure adapters, and the app on them, run against.
 
 Both come from ``tools/`` (pinned in ``tools/package.json`` and its lockfile): Azurite for Table
 storage (in memory, table service only, no telemetry) and ``@vercel/cosmosdb-server`` through
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ROOT / "tools"
 NODE_MODULES = TOOLS / "node_modules"
 AZURITE_TABLE = NODE_MODULES / "azurite" / "dist" / "src" / "table" / "main.js"
@@ -51,7 +51,7 @@ def require_tools() -> None:
     message = ("the npm emulators are not installed: run `npm ci --prefix tools` "
                "(make test does it)")
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(message + "; CI must run the emulator contract tests", pytrace=False)
+        pytest.fail(message + "; CI must run the tests on the emulators", pytrace=False)
     pytest.skip(message)
 
 

@@ -114,6 +114,12 @@ def _path(env: Mapping[str, str], name: str, default: str) -> Path:
     return path if path.is_absolute() else APP_ROOT / path
 
 
+def _run_folder(env: Mapping[str, str]) -> str:
+    """The folder of this local run: the one devhost says it keeps its state in
+    (``DEVHOST_DATA_DIR``, its ``--data``), so a run's views and keys live beside it."""
+    return env.get("DEVHOST_DATA_DIR") or ".devhost"
+
+
 def _currency(env: Mapping[str, str]) -> str:
     value = env.get("DEFAULT_CURRENCY", "EUR").strip()
     if not re.fullmatch(r"[A-Z]{3}", value):
@@ -129,9 +135,9 @@ def load_settings(env: Mapping[str, str]) -> AppSettings:
         raise SettingsError("FIELD_KEY_PROVIDER=keyvault needs KEY_VAULT_URL")
     return AppSettings(
         orders_store=_choice(env, "ORDERS_STORE", ("embedded", "azure"), None),
-        orders_data_dir=_path(env, "ORDERS_DATA_DIR", ".devhost/orders"),
+        orders_data_dir=_path(env, "ORDERS_DATA_DIR", f"{_run_folder(env)}/orders"),
         field_key_provider=provider,
-        field_keys_dir=_path(env, "FIELD_KEYS_DIR", ".devhost/keys"),
+        field_keys_dir=_path(env, "FIELD_KEYS_DIR", f"{_run_folder(env)}/keys"),
         key_vault_url=vault_url,
         principal_header_trusted=_flag(env, "AUTH_PRINCIPAL_HEADER_TRUSTED"),
         fulfilment_deadline=parse_duration(

@@ -7,6 +7,7 @@ import asyncio
 import gc
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
 def _start(args: argparse.Namespace) -> int:
     from devhost.cluster import ClusterError
     from devhost.eventgrid import Chaos, read_subscriptions
-    from devhost.host import StartOptions, log_level, serve, setup_logging
+    from devhost.host import DATA_DIR_SETTING, StartOptions, log_level, serve, setup_logging
     from devhost.loader import AppLoadError, load_app
     from devhost.metrics import install_meter_provider
     from devhost.partitions import Partitions
@@ -80,6 +81,8 @@ def _start(args: argparse.Namespace) -> int:
     setup_logging(f"worker-{args.process.split('/')[0]}" if args.process else "")
     # Before the app's import, so its meters and the host's share one registry.
     install_meter_provider(args.app.resolve().name)
+    # The app may keep files of its own (views, keys): beside the host's, one folder per run.
+    os.environ[DATA_DIR_SETTING] = str((args.data or args.app / ".devhost").resolve())
     try:
         app = load_app(args.app)
         subscriptions = read_subscriptions(app, args.eventgrid_subscriptions)

@@ -50,6 +50,7 @@ WORKER_GEN0_THRESHOLD = 10_000
 SYSTEM_KEY = "durabletask_extension"  # the system key of the durable management API
 MASK = "***"
 STORE_CAP_SETTING = "DEVHOST_STORE_MAX_MB"
+DATA_DIR_SETTING = "DEVHOST_DATA_DIR"  # set for the app: the data folder of this run
 
 
 @dataclass

@@ -2,7 +2,9 @@
 
 import base64
 import json
+import socket
 import time
+from urllib.parse import urlsplit
 
 import jwt
 import requests
@@ -27,6 +29,34 @@ def test_constraint_mismatch_and_wrong_method_are_404_as_in_azure(devhost: Devho
     missing = devhost.http("GET", "api/nothing-here")
     assert missing.headers["Content-Type"].startswith("application/problem+json")
     assert (missing.json()["status"], missing.json()["code"]) == (404, "NotFound")
+
+
+def raw_request(devhost: DevhostClient, request: bytes) -> tuple[int, str, dict[str, object]]:
+    """Send bytes no HTTP client library would send; the status, content type and body."""
+    url = urlsplit(devhost.url)
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(request)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers["Content-Type"], json.loads(body)
+
+
+def test_a_newline_in_a_path_id_is_a_problem_404_with_a_code(devhost: DevhostClient) -> None:
+    for path in ("/api/items/x%0A", "/api/nothing%0Ahere", "/%0A"):
+        status, kind, body = raw_request(
+            devhost, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        assert (status, kind, body["code"]) == (404, "application/problem+json", "NotFound")
+
+
+def test_a_bad_header_character_is_a_problem_400_with_a_code(devhost: DevhostClient) -> None:
+    status, kind, body = raw_request(
+        devhost, b"GET /api/items/1 HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n"
+                 b"Connection: close\r\n\r\n")
+    assert (status, kind, body["code"]) == (400, "application/problem+json", "BadRequest")
 
 
 def test_function_and_admin_keys_are_enforced(devhost: DevhostClient) -> None:

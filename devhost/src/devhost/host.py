@@ -37,6 +37,7 @@ from devhost.invoker import Invoker
 from devhost.keys import HostKeys, load_or_create_keys
 from devhost.loader import LoadedApp
 from devhost.partitions import ONE_PROCESS, Partitions
+from devhost.problems import ProblemRunner
 from devhost.records import Batch
 from devhost.server import Server, describe_routes
 from devhost.storage.faults import DataFolderError
@@ -181,7 +182,7 @@ async def serve(app: LoadedApp, opts: StartOptions) -> None:
     server = Server(app, runtime, api, keys, issuer)
     _mount_extras(server)
 
-    rpc_runner = web.AppRunner(server.rpc_app(), access_log=None)
+    rpc_runner = ProblemRunner(server.rpc_app(), access_log=None)
     await rpc_runner.setup()
     rpc_site = web.TCPSite(rpc_runner, "127.0.0.1", 0)
     await rpc_site.start()
@@ -195,7 +196,7 @@ async def serve(app: LoadedApp, opts: StartOptions) -> None:
 
     # Requests still running at shutdown (a long poll, say) get a few seconds, then are cut off,
     # so that stopping devhost never waits out a client's wait.
-    public_runner = web.AppRunner(server.public_app(), access_log=None,
+    public_runner = ProblemRunner(server.public_app(), access_log=None,
                                   shutdown_timeout=HTTP_SHUTDOWN_GRACE)
     await public_runner.setup()
     port = opts.port if opts.port is not None else (app.http_port or 7071)

@@ -32,7 +32,7 @@ from devhost.httpconv import UnencodableResponse, from_func_response, to_func_re
 from devhost.keys import HostKeys, authorize, presented_key
 from devhost.loader import FunctionInfo, LoadedApp
 from devhost.metrics import merge_prometheus, prometheus_text, runtime_state
-from devhost.problems import problem, unavailable
+from devhost.problems import problem, problem_answers, unavailable
 from devhost.records import Batch
 from devhost.routes import RouteNotFound, RouteTable
 from devhost.storage.faults import fault_of
@@ -68,13 +68,14 @@ class Server:
     # -- aiohttp wiring -------------------------------------------------------------------------
 
     def public_app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY)
-        app.router.add_route("*", "/{tail:.*}", self._public)
+        app = web.Application(client_max_size=MAX_BODY, middlewares=[problem_answers])
+        # Any character, a newline too (an id in a path may hold one): the app's routes decide.
+        app.router.add_route("*", r"/{tail:[\s\S]*}", self._public)
         return app
 
     def rpc_app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY)
-        app.router.add_route("*", "/durabletask/{tail:.*}", self._rpc)
+        app = web.Application(client_max_size=MAX_BODY, middlewares=[problem_answers])
+        app.router.add_route("*", r"/durabletask/{tail:[\s\S]*}", self._rpc)
         app.router.add_get("/devhost/{what}", self._own)  # for the other devhost processes
         return app
 
@@ -129,6 +130,8 @@ class Server:
             if lowered == "eventgrid/api/events":
                 return await self._topic(request)
             return await self._trigger(request, path)
+        except web.HTTPException:
+            raise  # aiohttp's own answer (a body over the size limit): `problem_answers`
         except Exception as exc:
             fault = fault_of(exc)
             if fault is not None:

@@ -11,6 +11,9 @@ NPM_STAMP := tools/node_modules/.installed
 STRICT := entities security contracts readmodels observability projections/fold.py \
 	projections/projector.py projections/rebuild.py projections/products.py
 
+# The soak's offered load: half of the orders bench's measured peak on this machine.
+SOAK_RATE ?= 40
+
 .PHONY: run test test-devhost test-app lint typecheck bench infra-check clean chaos soak
 
 $(STAMP): requirements.txt requirements-dev.txt devhost/pyproject.toml
@@ -61,11 +64,14 @@ typecheck: $(STAMP)
 chaos: $(STAMP)
 	$(BIN)/python -m pytest -q tests/chaos
 
-# Soak: long API fuzzing (~17 min) and kill under load with 2,000 orders and 30 kills (~5 min);
-# rewrites bench/results/fuzz_api.{json,md} and chaos_kill.{json,md}.
+# Soak: long API fuzzing (~17 min), kill under load with 2,000 orders and 30 kills (~5 min), and
+# 10 minutes of orders at SOAK_RATE with queries mixed in (bench/orders_soak.py); rewrites
+# bench/results/fuzz_api.*, chaos_kill.* and orders_soak.*.
 soak: $(STAMP)
 	FUZZ_LONG=1 FUZZ_RESULTS=1 $(BIN)/python -m pytest -q tests/fuzz
 	CHAOS_LONG=1 CHAOS_RESULTS=1 $(BIN)/python -m pytest -q tests/chaos
+	$(BIN)/python bench/orders_soak.py --rate $(SOAK_RATE) --duration 600
+	$(BIN)/python bench/plots.py bench/results/orders_soak.json
 
 infra-check: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/python -m pytest -q tests/infra

@@ -119,3 +119,9 @@ async def api_change_profile(req: func.HttpRequest, client: Client) -> func.Http
 async def api_erase_customer(req: func.HttpRequest, client: Client) -> func.HttpResponse:
     return await _handle(req, client, schemas.ERASE_CUSTOMER, plans.erase_customer,
                          "EraseCustomer")
+
+
+@bp.route(route="key-rotations", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+async def api_rotate_keys(req: func.HttpRequest, client: Client) -> func.HttpResponse:
+    return await _handle(req, client, schemas.ROTATE_KEYS, plans.rotate_keys, "RotateKeys")

@@ -150,6 +150,11 @@ def _paths() -> dict[str, Any]:
             "contact show as \"***\" from then on. Orders and totals stay. Irreversible.",
             "eraseCustomer", schemas.ERASE_CUSTOMER, "customerId", params=["customerId"],
             roles="the customer themself, support, admin", links=CUSTOMER_LINKS),
+        "/api/key-rotations": _command(
+            "Rotate every field key, then re-encrypt the views under the new versions (the "
+            "orchestration `rotate_keys`; its progress is in the command status)",
+            "rotateKeys", schemas.ROTATE_KEYS, "commandId", params=[], roles="admin",
+            links={}),
         "/api/products/{sku}/stock": _command(
             "Adjust stock", "adjustStock", schemas.ADJUST_STOCK, "sku", params=["sku"],
             roles="fulfilment, admin", links=PRODUCT_LINKS),

@@ -91,6 +91,14 @@ def erase_customer(principal: Principal, body: dict[str, Any], route: dict[str, 
                       lambda command_id: {"commandId": command_id, "customerId": customer_id})
 
 
+def rotate_keys(principal: Principal, body: dict[str, Any], route: dict[str, str]
+                ) -> Submission:
+    """Admin: rotate every field key and re-encrypt the views (``orchestrators/rotate_keys``)."""
+    require_role(policy.can_rotate_keys(principal))
+    return Submission("RotateKeys", names.ROTATE_KEYS, {}, {"body": body},
+                      lambda command_id: {"commandId": command_id})
+
+
 def set_credit_limit(
     principal: Principal, body: dict[str, Any], route: dict[str, str]
 ) -> Submission:

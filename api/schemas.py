@@ -99,6 +99,7 @@ CHANGE_PROFILE = {
     "expectedVersion": EXPECTED_VERSION,
 }
 ERASE_CUSTOMER: dict[str, Field] = {}  # the body may be empty; nothing else is taken
+ROTATE_KEYS: dict[str, Field] = {}
 SET_CREDIT_LIMIT = {"amount": integer(0, MAX_AMOUNT), "currency": text(3, pattern=CURRENCY)}
 ADJUST_STOCK = {
     "delta": integer(-1_000_000, 1_000_000, not_zero=True),

@@ -155,6 +155,15 @@ class EraseCustomer(Command):
     customer_id: str
 
 
+@dataclass(frozen=True)
+class RotateKeys(Command):
+    """Admin: a new version of every field key, then older ciphertext rewritten under it."""
+
+    COMMAND_TYPE: ClassVar[str] = "RotateKeys"
+
+    command_id: str
+
+
 COMMAND_TYPES: dict[str, type[Command]] = {
     cls.COMMAND_TYPE: cls
     for cls in (
@@ -169,5 +178,6 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         PriceProduct,
         ChangeProfile,
         EraseCustomer,
+        RotateKeys,
     )
 }

@@ -92,6 +92,11 @@ def can_change_profile(principal: Principal, customer_id: str) -> bool:
     return _is_staff(principal) or _is_owner(principal, customer_id)
 
 
+def can_rotate_keys(principal: Principal) -> bool:
+    """Key rotation and re-encryption of every store: admin only."""
+    return principal.has_role(Role.ADMIN)
+
+
 def can_set_credit_limit(principal: Principal) -> bool:
     return principal.has_role(Role.ADMIN)
 

@@ -117,6 +117,7 @@ def test_every_command_type_is_registered() -> None:
         "PriceProduct",
         "ChangeProfile",
         "EraseCustomer",
+        "RotateKeys",
     }
     assert (
         RegisterCustomer.from_dict(

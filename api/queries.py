@@ -28,7 +28,7 @@ from api.view_render import (
     render_summary,
 )
 from projections.fold import with_customer
-from projections.projector import customer_scope, order_scope, product_scope
+from readmodels.cache_scopes import customer_scope, order_scope, product_scope
 from readmodels.factory import query_cache, view_store
 from readmodels.views import CUSTOMER_SUMMARY, ORDER_DETAILS, PRODUCTS
 from security import policy

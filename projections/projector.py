@@ -27,6 +27,7 @@ from contracts.payload import CUSTOMERS_STREAM, ORDERS_STREAM, PRODUCTS_STREAM
 from observability.logs import get_logger
 from observability.projection import view_written
 from projections import fold, products
+from readmodels.cache_scopes import customer_scope, order_scope, product_scope
 from readmodels.query_cache import QueryCache
 from readmodels.views import (
     CUSTOMER_ORDERS,
@@ -51,18 +52,6 @@ _fold_generations: ContextVar[Mapping[str, int] | None] = ContextVar("fold_gener
 
 class ProjectionConflict(RuntimeError):
     """A document kept changing under a fold; Event Grid redelivers the event later."""
-
-
-def order_scope(order_id: str) -> str:
-    return f"order:{order_id}"
-
-
-def customer_scope(customer_id: str) -> str:
-    return f"customer:{customer_id}"
-
-
-def product_scope(sku: str) -> str:
-    return f"product:{sku}"
 
 
 class Projector:

@@ -24,7 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from projections.projector import Projector, customer_scope, order_scope
+from projections.projector import Projector
+from readmodels.cache_scopes import customer_scope, order_scope
 from readmodels.event_archive import EventArchive
 from readmodels.query_cache import QueryCache
 from readmodels.sqlite_views import SqliteViewStore

@@ -36,8 +36,8 @@ def _load_local_settings() -> None:
 
 def _reencrypt(views: ViewStore, cache: QueryCache, view: str, resealer: Resealer,
                out: TextIO) -> ResealCount:
-    from projections.projector import customer_scope, order_scope
     from projections.rebuild import Progress
+    from readmodels.cache_scopes import customer_scope, order_scope
     from readmodels.reencrypt import reencrypt_view
 
     scope = order_scope if view == ORDER_DETAILS else customer_scope

@@ -12,7 +12,8 @@ from contracts.customer_events import CustomerRegistered
 from contracts.events import Event, to_event_grid
 from contracts.order_events import OrderPlaced
 from contracts.values import OrderLine, ShippingAddress
-from projections.projector import Projector, order_scope
+from projections.projector import Projector
+from readmodels.cache_scopes import order_scope
 from readmodels.query_cache import QueryCache
 from readmodels.views import VIEWS, ViewStore
 from security.crypto import FieldCipher, field_aad

@@ -11,76 +11,27 @@ client learns the outcome with one request instead of a poll every few hundred m
 from __future__ import annotations
 
 import asyncio
-import json
 import re
-from datetime import datetime
 from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
 
-from api import consistency
+from api import my_commands
+from api.command_view import RUNNING as _RUNNING
+from api.command_view import command_view, parsed_json, runtime_of, with_token
 from api.http import authenticate, guarded, json_response
 from api.problems import ApiError
 from app_settings import get_settings
-from contracts.wire import format_timestamp
 from observability.edge import observe_query
 from security import policy
 
 bp = df.Blueprint()
 _COMMAND_ID = re.compile(r"cmd-[0-9a-f]{32,40}")
-_RUNNING = {"Pending": "pending", "Running": "running", "ContinuedAsNew": "running",
-            "Suspended": "running"}
-_INTERRUPTED = {"code": "InternalError", "message": "The command could not be completed."}
 _NOT_FOUND = "No command with this id was found."
 # One preference of a Prefer header: ``wait=10`` (the value may be quoted); parameters after ";"
 # and other preferences are ignored, as RFC 7240 asks of preferences a server does not apply.
 _WAIT = re.compile(r'\s*wait\s*=\s*"?(\d{1,6})"?\s*(?:;.*)?', re.IGNORECASE)
-
-
-def _time(value: Any) -> str | None:
-    if isinstance(value, datetime):
-        return format_timestamp(value if value.tzinfo else value.astimezone())
-    return str(value) if value else None
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-def _runtime(status: Any) -> str:
-    return str(getattr(status.runtime_status, "value", status.runtime_status))
-
-
-def command_view(status: Any, envelope: dict[str, Any]) -> dict[str, Any]:
-    runtime = _runtime(status)
-    view: dict[str, Any] = {
-        "commandId": envelope.get("commandId"),
-        "type": envelope.get("type"),
-        **(envelope.get("subject") or {}),
-        "createdAt": _time(status.created_time),
-        "updatedAt": _time(status.last_updated_time),
-    }
-    if runtime in _RUNNING:
-        return {**view, "status": _RUNNING[runtime]}
-    outcome = _json(status.output)
-    if runtime == "Completed" and isinstance(outcome, dict) and "status" in outcome:
-        view["status"] = outcome["status"]
-        for key in ("version", "result", "error"):
-            if key in outcome:
-                view[key] = outcome[key]
-        if view["status"] == "succeeded":
-            token = consistency.issue(envelope.get("subject") or {},
-                                      int(outcome.get("version") or 0))
-            if token:
-                view["consistencyToken"] = token
-        return view
-    return {**view, "status": "failed", "error": _INTERRUPTED}
 
 
 def requested_wait(prefer: str | None) -> int | None:
@@ -98,7 +49,7 @@ async def _until_finished(client: df.DurableOrchestrationClient, command_id: str
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     interval = get_settings().command_wait_poll.total_seconds()
-    while _runtime(status) in _RUNNING and (left := deadline - loop.time()) > 0:
+    while runtime_of(status) in _RUNNING and (left := deadline - loop.time()) > 0:
         await asyncio.sleep(min(interval, left))
         latest = await client.get_status(command_id)
         status = latest if latest and latest.runtime_status else status
@@ -112,7 +63,7 @@ async def _status(req: func.HttpRequest, client: df.DurableOrchestrationClient) 
     if not _COMMAND_ID.fullmatch(command_id):
         raise ApiError("NotFound", _NOT_FOUND)
     status = await client.get_status(command_id, show_input=True)
-    envelope = _json(getattr(status, "input_", None)) if status else None
+    envelope = parsed_json(getattr(status, "input_", None)) if status else None
     if not isinstance(envelope, dict):
         raise ApiError("NotFound", _NOT_FOUND)
     issuer = str((envelope.get("issuer") or {}).get("userId", ""))
@@ -120,10 +71,10 @@ async def _status(req: func.HttpRequest, client: df.DurableOrchestrationClient) 
         raise ApiError("NotFound", _NOT_FOUND)
     wait = requested_wait(req.headers.get("prefer"))
     if wait is None:
-        return json_response(command_view(status, envelope))
+        return json_response(with_token(command_view(status, envelope), envelope))
     wait = min(wait, int(settings.command_wait_max.total_seconds()))
     status = await _until_finished(client, command_id, status, wait)
-    return json_response(command_view(status, envelope),
+    return json_response(with_token(command_view(status, envelope), envelope),
                          headers={"Preference-Applied": f"wait={wait}"})
 
 
@@ -133,3 +84,12 @@ async def api_command_status(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
     return await observe_query(req, "command_status", lambda: guarded(lambda: _status(req, client)))
+
+
+@bp.route(route="commands", methods=["GET"])
+@bp.durable_client_input(client_name="client")
+async def api_my_commands(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    return await observe_query(req, "my_commands",
+                               lambda: guarded(lambda: my_commands.my_commands(req, client)))

@@ -21,6 +21,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from api.http import json_response
+from api.my_commands import issuer_tag
 from api.problems import ApiError
 from contracts.wire import format_timestamp
 from observability import correlation
@@ -51,10 +52,12 @@ def fingerprint(command_type: str, sent: dict[str, Any]) -> str:
 
 
 def command_id_for(principal: Principal, key: str | None) -> str:
+    # The sender's tag first: their commands are one instance-id prefix (GET /api/commands).
+    tag = issuer_tag(principal.user_id)
     if key is None:
-        return "cmd-" + uuid.uuid4().hex
+        return f"cmd-{tag}{uuid.uuid4().hex}"
     digest = hashlib.sha256(f"{principal.user_id}\n{key}".encode()).hexdigest()
-    return "cmd-" + digest[:40]
+    return f"cmd-{tag}{digest[:32]}"
 
 
 def idempotency_key(req: func.HttpRequest) -> str | None:

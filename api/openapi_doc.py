@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api import schemas
+from api import openapi_queries, schemas
 from api.openapi_spec import (
     COMMAND_ID,
     _command,
@@ -239,7 +239,7 @@ def _paths() -> dict[str, Any]:
 
 
 def openapi_document() -> dict[str, Any]:
-    return {
+    return openapi_queries.extend({
         "openapi": "3.1.0",
         "info": {"title": "Durable Orders API", "version": "1.0.0",
                  "description": f"Commands and queries; event contract {CONTRACT_VERSION}."},
@@ -257,4 +257,4 @@ def openapi_document() -> dict[str, Any]:
                            "pattern": "^[\\x20-\\x7e]*$"}}},
             "schemas": {"CommandStatus": COMMAND_STATUS, "Problem": PROBLEM},
         },
-    }
+    })

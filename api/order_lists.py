@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from typing import Any
 
 import azure.functions as func
@@ -31,6 +32,7 @@ from security.principal import Principal, Role
 
 LIST_PARAMS = {"status", "customerId", "sku", "placedFrom", "placedTo", "limit",
                "continuation", "minVersion", consistency.PARAM}
+FILTERS = ("status", "customerId", "sku", "placedFrom", "placedTo")
 SEARCH_PARAMS = {"search", "limit", "continuation", "minVersion", consistency.PARAM}
 _SKU = re.compile(SKU)
 
@@ -76,19 +78,25 @@ def orders(req: func.HttpRequest) -> func.HttpResponse:
     return search_orders(req) if req.params.get("search") else list_orders(req)
 
 
-def _filters(principal: Principal, params: dict[str, str]) -> OrderFilter:
-    """The list's filters; a customer's list is always their own orders."""
-    customer = qp.pattern(params, "customerId", ID, "1-64 of A-Z a-z 0-9 - _")
-    if not policy.can_search_orders(principal):
-        if not principal.has_role(Role.CUSTOMER):
-            raise ApiError("Forbidden", "Only support, admin and customers may list orders.")
-        if customer is not None and customer != principal.user_id:
-            raise ApiError("NotFound", NO_CUSTOMER)
-        customer = principal.user_id
-    return OrderFilter(status=qp.status(params), customer_id=customer,
+def _parsed(params: dict[str, str]) -> OrderFilter:
+    return OrderFilter(status=qp.status(params),
+                       customer_id=qp.pattern(params, "customerId", ID,
+                                              "1-64 of A-Z a-z 0-9 - _"),
                        sku=qp.pattern(params, "sku", SKU, "1-64 of A-Z a-z 0-9 - _ ."),
                        placed_from=qp.timestamp(params, "placedFrom"),
                        placed_to=qp.timestamp(params, "placedTo"))
+
+
+def _filters(principal: Principal, params: dict[str, str]) -> OrderFilter:
+    """The list's filters; a customer's list is always their own orders."""
+    where = _parsed(params)
+    if policy.can_search_orders(principal):
+        return where
+    if not principal.has_role(Role.CUSTOMER):
+        raise ApiError("Forbidden", "Only support, admin and customers may list orders.")
+    if where.customer_id is not None and where.customer_id != principal.user_id:
+        raise ApiError("NotFound", NO_CUSTOMER)
+    return replace(where, customer_id=principal.user_id)
 
 
 def list_orders(req: func.HttpRequest) -> func.HttpResponse:
@@ -96,7 +104,9 @@ def list_orders(req: func.HttpRequest) -> func.HttpResponse:
     principal, params = caller(req, LIST_PARAMS)
     where = _filters(principal, params)
     limit = qp.integer(params, "limit", qp.DEFAULT_LIMIT, 1, qp.MAX_LIMIT)
-    scope = f"list:{where}"
+    # The filters as sent, not as applied: a customer's own filter is added for them, and a
+    # page token stays valid whoever follows it (it only says where to start).
+    scope = "list:" + "|".join(params.get(name) or "" for name in FILTERS)
     start = qp.cursor(params, scope, _sort_key)
     wanted = qp.min_version(params)
     consistency.wait_until_caught_up(req, params)
@@ -111,8 +121,10 @@ def list_orders(req: func.HttpRequest) -> func.HttpResponse:
 
 
 def search_orders(req: func.HttpRequest) -> func.HttpResponse:
-    principal, params = caller(req, SEARCH_PARAMS)
+    """The list's filters are checked but do not apply to a search (docs/api.md)."""
+    principal, params = caller(req, SEARCH_PARAMS | LIST_PARAMS)
     text = qp.search_text(params)
+    _parsed(params)
     limit = qp.integer(params, "limit", qp.DEFAULT_LIMIT, 1, qp.MAX_LIMIT)
     scope = f"search:{text}"
     start = qp.cursor(params, scope, _sort_key)

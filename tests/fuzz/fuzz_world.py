@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import requests
 from devhost.testing import DevhostClient
@@ -69,7 +69,8 @@ class World:
     skus: list[str] = field(default_factory=list)
     orders: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
-    continuations: dict[str, list[str]] = field(default_factory=dict)  # by status filter
+    continuations: dict[str, list[str]] = field(default_factory=dict)  # by path and filters
+    tokens: list[str] = field(default_factory=list)  # consistency tokens of succeeded commands
     excluded: dict[str, int] = field(default_factory=dict)  # known devhost answers, by reason
     answers: dict[str, dict[str, int]] = field(default_factory=dict)  # operation -> status -> n
     started: float = field(default_factory=time.monotonic)
@@ -99,6 +100,7 @@ class World:
                                              "Prefer": "wait=5"}).json()
             if status["status"] in FINAL:
                 assert status["status"] == "succeeded", status
+                _add(self.tokens, status.get("consistencyToken"))
                 return dict(status)
         raise AssertionError(f"command {command_id} did not finish")
 
@@ -159,10 +161,11 @@ class World:
             _add(self.orders, body.get("orderId"))
             _add(self.customers, body.get("customerId"))
             _add(self.skus, body.get("sku"))
+        _add(self.tokens, body.get("consistencyToken"))
         token = body.get("continuation")
         if response.status_code == 200 and isinstance(token, str):
-            status = str((query or {}).get("status") or "")
-            _add(self.continuations.setdefault(status, []), token)
+            path = urlsplit(response.request.path_url).path
+            _add(self.continuations.setdefault(_page_key(path, query), []), token)
 
     def count(self, label: str, status: int) -> None:
         statuses = self.answers.setdefault(label, {})
@@ -195,17 +198,35 @@ def _positive(case: Any, location: str) -> bool:
     return info is None or info.mode == GenerationMode.POSITIVE
 
 
+def _page_key(path: str, query: dict[str, Any] | None) -> str:
+    """A page token is valid only for the query that issued it: the same path and filters."""
+    filters = sorted((str(k), str(v)) for k, v in (query or {}).items()
+                     if k not in _NOT_FILTERS and v not in ("", None))
+    return f"{path}?{filters}"
+
+
+_NOT_FILTERS = {"limit", "continuation", "minVersion", "after", "code"}
+
+
 def honour_unsaid_rules(world: World, case: Any) -> None:
     """Make a valid component valid by the rules JSON Schema cannot say, as the document says
-    them in words: a continuation token is opaque (only one the API issued for the same status
-    filter is valid), and ``x-unique-by`` (no two lines name the same SKU)."""
+    them in words: a continuation token is opaque (only one the API issued for the same query
+    is valid), so is a consistency token (``after``: only one the API issued), and
+    ``x-unique-by`` (no two lines name the same SKU)."""
     if case.query and "continuation" in case.query and _positive(case, "query"):
         query = dict(case.query)
-        issued = world.continuations.get(str(query.get("status") or ""), [])
+        issued = world.continuations.get(_page_key(case.formatted_path, query), [])
         if issued:
             query["continuation"] = issued[len(str(query["continuation"])) % len(issued)]
         else:
             query.pop("continuation")
+        case.query = query
+    if case.query and case.query.get("after") and _positive(case, "query"):
+        query = dict(case.query)
+        if world.tokens:
+            query["after"] = world.tokens[len(str(query["after"])) % len(world.tokens)]
+        else:
+            query.pop("after")
         case.query = query
     if isinstance(case.body, dict) and _positive(case, "body"):
         schema = _body_schema(case)

@@ -22,7 +22,8 @@ def test_views_and_cache_files_hold_no_plaintext(api: ReadApi, uid: str) -> None
     shown = api.until(f"orders/{order_id}", zoe, "customer",
                       lambda r: r.status_code == 200 and r.json()["customer"] is not None)
     assert shown.json()["customer"]["phone"] == secrets["phone"]
-    assert api.get(f"orders/{order_id}", zoe).headers["x-cache"] == "hit"
+    # A repeated read comes from the cache (a late redelivery may invalidate it once first).
+    api.until(f"orders/{order_id}", zoe, "customer", lambda r: r.headers["x-cache"] == "hit")
     api.get(f"customers/{zoe}/summary", zoe)
 
     stored = api.stores.at_rest("views", "cache")

@@ -14,7 +14,7 @@ STRICT := entities security contracts readmodels observability projections/fold.
 # The soak's offered load: half of the orders bench's measured peak on this machine.
 SOAK_RATE ?= 40
 
-.PHONY: run test test-devhost test-app lint typecheck bench infra-check clean chaos soak
+.PHONY: run test test-devhost test-app lint typecheck bench bench-peers infra-check clean chaos soak
 
 $(STAMP): requirements.txt requirements-dev.txt devhost/pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -73,8 +73,10 @@ soak: $(STAMP)
 	$(BIN)/python bench/orders_soak.py --rate $(SOAK_RATE) --duration 600
 	$(BIN)/python bench/plots.py bench/results/orders_soak.json
 
+# Every offline infra check: tests/infra (parse, consistency, checkov), and compile and
+# bicep lint when a Bicep CLI is on PATH (tools/infra-check.sh lists them).
 infra-check: $(STAMP) $(CHECKOV_STAMP)
-	$(BIN)/python -m pytest -q tests/infra
+	tools/infra-check.sh
 
 bench: $(STAMP)
 	$(BIN)/python bench/devhost_bench.py
@@ -82,6 +84,17 @@ bench: $(STAMP)
 	$(BIN)/python bench/orders_bench.py
 	$(BIN)/python bench/scale_bench.py
 	$(BIN)/python bench/plots.py
+
+# devhost beside DBOS and the Temporal dev server (docs/bench-peers.md, ~30 min); the peers
+# install into .venv-peers from pinned requirements, so the app's .venv stays as it is.
+PEERS_STAMP := .venv-peers/.installed
+$(PEERS_STAMP): bench/peers/requirements.txt
+	test -x .venv-peers/bin/python || $(PY) -m venv .venv-peers
+	.venv-peers/bin/python -m pip install -q -r bench/peers/requirements.txt
+	touch $@
+
+bench-peers: $(STAMP) $(PEERS_STAMP)
+	$(BIN)/python bench/peers/run.py
 
 clean:
 	rm -rf $(VENV) .venv-checkov .devhost .pytest_cache .mypy_cache .ruff_cache tools/node_modules \

@@ -23,6 +23,8 @@ def shop(api: ReadApi) -> dict[str, Any]:
     api.run("POST", f"orders/{placed[0]}/cancel", {"reason": "no"}, "lena-list")
     listed = api.until("orders?customerId=lena-list&minVersion=2", "sue", "support",
                        lambda r: r.status_code == 200 and len(r.json()["items"]) == 2)
+    api.until(f"orders?sku={SKU}", "sue", "support",
+              lambda r: r.status_code == 200 and len(r.json()["items"]) == 2)
     return {"orders": placed, "lena": listed.json()["items"]}
 
 
@@ -78,7 +80,7 @@ def test_pages_stay_exact_while_orders_arrive(api: ReadApi, uid: str) -> None:
     api.stock(sku)
     placed = [api.place(customer, sku)["orderId"] for _ in range(4)]
     path = f"orders?sku={sku}&limit=3"
-    api.until(path, "sue", "support", lambda r: len(r.json()["items"]) == 3)
+    api.until(f"orders?sku={sku}", "sue", "support", lambda r: len(r.json()["items"]) == 4)
     first = api.get(path, "sue", "support").json()
     late = api.place(customer, sku)["orderId"]  # newer than everything: page one's business
     rest = api.get(f"{path}&continuation={first['continuation']}", "sue", "support").json()
@@ -119,6 +121,10 @@ def test_the_catalog_lists_products_by_sku(api: ReadApi, uid: str) -> None:
     for who, role in (("fred", "fulfilment"), ("sue", "support"), ("ada", "admin")):
         staff = api.get(f"products?q=plist-{uid}&limit=1", who, role).json()["items"][0]
         assert (staff["onHand"], staff["reserved"], staff["available"]) == (7, 0, 7)
+        one = api.get(f"products/{sorted(skus)[0]}", who, role).json()
+        assert (one["onHand"], one["reserved"], one["available"]) == (7, 0, 7)
+    one = api.get(f"products/{sorted(skus)[0]}", "lena-list").json()
+    assert one["available"] == 7 and "onHand" not in one and "reserved" not in one
     assert api.get(f"products?q=plist-{uid}", None).status_code == 401
     assert api.get("products?q=no-such-product-name", "lena-list").json()["items"] == []
 

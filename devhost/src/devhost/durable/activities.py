@@ -4,60 +4,58 @@ from __future__ import annotations
 
 import json
 import traceback
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 from azure.functions import meta
 from azure.functions.durable_functions import ActivityTriggerConverter
 
 from devhost.durable import history as h
+from devhost.durable.parts import WorkParts
 from devhost.records import TERMINAL, Batch, NewWork, WorkItem
 
-if TYPE_CHECKING:
-    from devhost.durable.runtime import Runtime
 
-
-def _unknown_activity(runtime: Runtime, name: str) -> str:
-    known = [f"'{f.durable_name}'" for f in runtime.app.by_kind("activityTrigger")]
+def _unknown_activity(parts: WorkParts, name: str) -> str:
+    known = [f"'{f.durable_name}'" for f in parts.app.by_kind("activityTrigger")]
     info = (f"The following are the known activity functions: {', '.join(known)}."
             if known else "No activity functions are currently registered!")
     return (f"The function '{name}' doesn't exist, is disabled, or is not an activity function. "
             f"Additional info: {info}")
 
 
-async def run_activity(runtime: Runtime, item: WorkItem) -> Batch:
+async def run_activity(parts: WorkParts, item: WorkItem) -> Batch:
     """At least once: the result is committed together with the deletion of the request."""
     p = item.payload
     batch = Batch(done=[item.id])
-    state = runtime.store.instance_state(item.target)
+    state = parts.store.instance_state(item.target)
     if state is None or state[0] in TERMINAL or state[1] != p["execution"]:
         return batch  # the orchestration moved on; a late result has nowhere to go
     name, task_id = p["name"], p["taskId"]
-    runtime.stats.activity_started(item.target, p["execution"], task_id, runtime.clock.now())
+    parts.stats.activity_started(item.target, p["execution"], task_id, parts.clock.now())
     if name == h.HTTP_ACTIVITY:
         result: dict[str, Any] = await _http_activity(p.get("http") or {}, task_id)
     else:
-        result = await _user_activity(runtime, name, p.get("input"), task_id, item, batch)
+        result = await _user_activity(parts, name, p.get("input"), task_id, item, batch)
     batch.work.append(NewWork("orch", item.target, {
-        "type": "event", "execution": p["execution"], "event": result}, runtime.clock.now()))
+        "type": "event", "execution": p["execution"], "event": result}, parts.clock.now()))
     return batch
 
 
-async def _user_activity(runtime: Runtime, name: str, payload: str | None, task_id: int,
+async def _user_activity(parts: WorkParts, name: str, payload: str | None, task_id: int,
                          item: WorkItem, batch: Batch) -> dict[str, Any]:
-    fn = runtime.app.durable("activityTrigger", name)
+    fn = parts.app.durable("activityTrigger", name)
     if fn is None:
-        return _failed(task_id, _unknown_activity(runtime, name), None)
+        return _failed(task_id, _unknown_activity(parts, name), None)
     value = (None if payload is None else
              ActivityTriggerConverter.decode(meta.Datum(payload, "string"), trigger_metadata={}))
-    inv = await runtime.invoker.invoke(fn, {fn.trigger["name"]: value}, item.target)
+    inv = await parts.invoker.invoke(fn, {fn.trigger["name"]: value}, item.target)
     if inv.error is None:
         try:
             encoded = ActivityTriggerConverter.encode(inv.value, expected_type=None).value
         except ValueError as exc:
             inv.error = exc
         else:
-            batch.work += runtime.eventgrid.fanout(fn, inv.outputs, runtime.clock.now())
+            batch.work += parts.eventgrid.fanout(fn, inv.outputs, parts.clock.now())
             return {"EventType": h.TASK_COMPLETED, "TaskScheduledId": task_id, "Result": encoded}
     details = "".join(traceback.format_exception(inv.error))
     return _failed(task_id, f"Activity function '{name}' failed: {inv.error_text()}", details)

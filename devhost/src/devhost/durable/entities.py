@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import azure.functions as func
 
 from devhost.durable import history as h
+from devhost.durable.parts import WorkParts
 from devhost.invoker import Invocation, log_invocation
 from devhost.records import Batch, NewWork, WorkItem
-
-if TYPE_CHECKING:
-    from devhost.durable.runtime import Runtime
 
 
 def split_entity_id(scheduler_id: str) -> tuple[str, str]:
@@ -26,17 +24,17 @@ def _error_results(count: int, message: str) -> list[dict[str, Any]]:
     return [{"isError": True, "result": json.dumps(message)} for _ in range(count)]
 
 
-async def run_entity_batch(runtime: Runtime, target: str, items: list[WorkItem],
+async def run_entity_batch(parts: WorkParts, target: str, items: list[WorkItem],
                            now: float) -> Batch:
     name, key = split_entity_id(target)
     batch = Batch(done=[i.id for i in items])
     reqs = [i.payload for i in items]
-    fn = runtime.app.durable("entityTrigger", name)
+    fn = parts.app.durable("entityTrigger", name)
     if fn is None:
         results = _error_results(len(reqs), f"The function '{name}' doesn't exist, is disabled, "
                                             "or is not an entity function.")
     else:
-        row = runtime.store.entity(target)
+        row = parts.store.entity(target)
         request = {"self": {"name": name, "key": key}, "exists": row is not None,
                    "state": row["state"] if row else None,
                    "batch": [{"name": r.get("op"), "input": r.get("input"),
@@ -44,7 +42,7 @@ async def run_entity_batch(runtime: Runtime, target: str, items: list[WorkItem],
         inv = Invocation(function=fn.name, invocation_id=f"{target}:{items[0].id}")
         t0 = time.perf_counter()
         try:
-            out = json.loads(await runtime.invoker.run_replay(
+            out = json.loads(await parts.invoker.run_replay(
                 fn.callable, context=func.EntityContext(json.dumps(request))))
             results = out.get("results") or []
             if out.get("entityExists"):
@@ -55,7 +53,7 @@ async def run_entity_batch(runtime: Runtime, target: str, items: list[WorkItem],
             inv.error = exc
             results = _error_results(len(reqs), f"{type(exc).__name__}: {exc}")
         inv.duration_ms = (time.perf_counter() - t0) * 1000
-        runtime.stats.add("entity", fn.durable_name or name, inv.duration_ms,
+        parts.stats.add("entity", fn.durable_name or name, inv.duration_ms,
                           "failed" if inv.error else "succeeded")
         log_invocation(inv, target, operations=len(reqs))
     for req, res in zip(reqs, results, strict=False):

@@ -20,6 +20,7 @@ from devhost.durable import history as h
 from devhost.durable.activities import run_activity
 from devhost.durable.clock import Clock
 from devhost.durable.entities import run_entity_batch
+from devhost.durable.parts import WorkParts
 from devhost.durable.replay import EpisodeRunner, completion_work, timer_tag
 from devhost.durable.rewind import rewind
 from devhost.eventgrid import EventGrid
@@ -46,6 +47,7 @@ class Runtime:
         self.clock = clock
         self.eventgrid = eventgrid
         self.stats = Stats()
+        self.parts = WorkParts(app, store, invoker, clock, eventgrid, self.stats)
         self.stats.watch_backlog(lambda: store.work_counts(clock.now()))
         invoker.on_invocation = self.stats.add
         cfg = app.config
@@ -343,7 +345,7 @@ class Runtime:
 
     async def _activity(self, item: WorkItem) -> None:
         try:
-            await self.commit(await run_activity(self, item))
+            await self.commit(await run_activity(self.parts, item))
         except Exception:
             self._host_failed(f"activity request {item.id}", item=item.id)
         finally:
@@ -354,7 +356,7 @@ class Runtime:
             now = self.clock.now()
             items = self.store.work_for("entity", target, now, self.app.config.max_entity_batch)
             if items:
-                await self.commit(await run_entity_batch(self, target, items, now))
+                await self.commit(await run_entity_batch(self.parts, target, items, now))
         except Exception:
             self._host_failed(f"entity {target}", target=target)
         finally:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from devhost.records import Batch, Instance
+from devhost.records import Batch, Instance, InstanceFilter
 from devhost.storage import checkpoints
 from devhost.storage.checkpoints import Checkpointer
 from devhost.storage.locks import WriteLocks
@@ -39,7 +39,7 @@ def reading_all_along(db: Path) -> Iterator[None]:
 
     def read() -> None:
         while not stop.is_set():
-            reader.query_instances("", [], 50, 0)
+            reader.query_instances(InstanceFilter(), 50, 0)
 
     thread = threading.Thread(target=read)
     thread.start()
@@ -74,7 +74,7 @@ def test_the_wal_stays_under_the_limit_plus_one_passes_writes_after_thousands_of
     assert largest <= LIMIT + 3 * 1024 * 1024, f"the WAL reached {largest} bytes"
     assert checkpointer.restarts >= 10
     assert wal_size(db) == 0
-    assert len(store.query_instances("", [], 10_000, 0)) == WRITES  # nothing lost on the way
+    assert len(store.query_instances(InstanceFilter(), 10_000, 0)) == WRITES  # none lost
     conn.close()
     locks.close()
     store.close()

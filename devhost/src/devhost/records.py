@@ -9,6 +9,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 TERMINAL = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
+RUNTIME_STATUSES = ("Pending", "Running", "Suspended", "Completed", "Failed", "Terminated",
+                    "ContinuedAsNew", "Canceled")
+
+
+@dataclass(frozen=True)
+class InstanceFilter:
+    """Which instances a list, a count or a purge is about; every part is optional."""
+
+    prefix: str = ""
+    name: str = ""  # any case
+    created_from: float | None = None
+    created_to: float | None = None
+    statuses: tuple[str, ...] | None = None  # None: any; () matches none
+    finished: bool = False  # only completed, failed, terminated or canceled ones
+
+
+def runtime_statuses(raw: str) -> tuple[tuple[str, ...], list[str]]:
+    """Comma-separated status names in any case: (their canonical names, the unknown ones)."""
+    wanted = [s.strip() for s in raw.split(",") if s.strip()]
+    by_lower = {s.lower(): s for s in RUNTIME_STATUSES}
+    return (tuple(by_lower[s.lower()] for s in wanted if s.lower() in by_lower),
+            [s for s in wanted if s.lower() not in by_lower])
 
 
 @dataclass

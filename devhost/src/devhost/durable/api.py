@@ -21,11 +21,10 @@ from devhost.durable.history import status_time
 from devhost.durable.replay import entity_scheduler_id
 from devhost.durable.status import parse_stored, status_json
 from devhost.problems import unavailable
+from devhost.records import InstanceFilter, runtime_statuses
 from devhost.storage.faults import fault_of
 
 JSON = "application/json; charset=utf-8"
-STATUSES = ("Running", "Completed", "ContinuedAsNew", "Failed", "Canceled", "Terminated",
-            "Pending", "Suspended")
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -60,31 +59,18 @@ def _time(value: str, name: str) -> float:
     return parsed.timestamp()
 
 
-def _filters(q: Any) -> tuple[str, list[Any]]:
-    """SQL for the list/purge filters; values are always bound parameters."""
-    clauses, args = [], []
-    if q.get("instanceIdPrefix"):
-        prefix = q["instanceIdPrefix"]
-        clauses.append("substr(instance_id, 1, ?) = ?")
-        args += [len(prefix), prefix]
-    if q.get("createdTimeFrom"):
-        clauses.append("created_at >= ?")
-        args.append(_time(q["createdTimeFrom"], "createdTimeFrom"))
-    if q.get("createdTimeTo"):
-        clauses.append("created_at <= ?")
-        args.append(_time(q["createdTimeTo"], "createdTimeTo"))
+def _filters(q: Any) -> InstanceFilter:
+    """The list and purge filters of the management API's query string."""
+    created_from = _time(q["createdTimeFrom"], "createdTimeFrom") \
+        if q.get("createdTimeFrom") else None
+    created_to = _time(q["createdTimeTo"], "createdTimeTo") if q.get("createdTimeTo") else None
+    statuses = None
     if q.get("runtimeStatus"):
-        wanted = [s.strip() for s in q["runtimeStatus"].split(",") if s.strip()]
-        by_lower = {s.lower(): s for s in STATUSES}
-        unknown = [s for s in wanted if s.lower() not in by_lower]
+        statuses, unknown = runtime_statuses(q["runtimeStatus"])
         if unknown:
             raise ClientError(400, f"Unknown runtimeStatus value(s): {', '.join(unknown)}")
-        clauses.append(f"status IN ({','.join('?' * len(wanted))})")
-        args += [by_lower[s.lower()] for s in wanted]
-    if q.get("name"):
-        clauses.append("lower(name) = lower(?)")
-        args.append(q["name"])
-    return ("WHERE " + " AND ".join(clauses)) if clauses else "", args
+    return InstanceFilter(prefix=q.get("instanceIdPrefix") or "", name=q.get("name") or "",
+                          created_from=created_from, created_to=created_to, statuses=statuses)
 
 
 def _page(request: web.Request) -> tuple[int, int]:
@@ -189,10 +175,10 @@ class DurableApi:
         return _json(links, 202, {"Location": links["statusQueryGetUri"], "Retry-After": "10"})
 
     def _list(self, request: web.Request) -> web.Response:
-        where, args = _filters(request.query)
+        match = _filters(request.query)
         top, offset = _page(request)
         show_input = _flag(request.query.get("showInput"), True)
-        items = self.ops.store.query_instances(where, args, top, offset)
+        items = self.ops.store.query_instances(match, top, offset)
         body = [status_json(i, show_input=show_input) for i in items]
         return _json(body, headers={"x-ms-continuation-token": _next_token(offset, top,
                                                                             len(items))})
@@ -200,8 +186,7 @@ class DurableApi:
     async def _purge_by(self, request: web.Request) -> web.Response:
         if not request.query.get("createdTimeFrom"):
             raise ClientError(400, "Please provide value for 'createdTimeFrom' parameter.")
-        where, args = _filters(request.query)
-        deleted = await self.ops.purge_by(where, args)
+        deleted = await self.ops.purge_by(_filters(request.query))
         if deleted == 0:
             return web.Response(status=404)
         return _json({"instancesDeleted": deleted})

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from devhost.durable.replay import entity_scheduler_id
-from devhost.records import Batch, Instance, NewWork
+from devhost.records import Batch, Instance, InstanceFilter, NewWork
 
 if TYPE_CHECKING:
     from devhost.durable.runtime import Runtime
@@ -110,10 +111,9 @@ class DurableClientOps:
         await self.rt.commit(Batch(purges=[instance_id]))
         return 1
 
-    async def purge_by(self, where: str, args: list[Any]) -> int:
-        terminal = "status IN ('Completed','Failed','Terminated','Canceled')"
-        clause = f"{where} AND {terminal}" if where else f"WHERE {terminal}"
-        ids = [i.instance_id for i in self.store.query_instances(clause, args, 1_000_000, 0)]
+    async def purge_by(self, match: InstanceFilter) -> int:
+        finished = dataclasses.replace(match, finished=True)
+        ids = [i.instance_id for i in self.store.query_instances(finished, 1_000_000, 0)]
         if ids:
             await self.rt.commit(Batch(purges=ids))
         return len(ids)

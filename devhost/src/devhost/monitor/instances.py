@@ -8,11 +8,10 @@ from typing import Any
 
 from devhost.durable.history import status_time
 from devhost.monitor.util import BadRequest, decode_token, encode_token, int_arg
-from devhost.records import Instance
+from devhost.records import RUNTIME_STATUSES, Instance, InstanceFilter, runtime_statuses
 from devhost.store import Store
 
-STATUSES = ("Pending", "Running", "Suspended", "Completed", "Failed", "Terminated",
-            "ContinuedAsNew", "Canceled")
+STATUSES = RUNTIME_STATUSES  # the order of the chips
 SORT_KEYS = {
     "created": lambda i: (i.created_at, i.instance_id),
     "updated": lambda i: (i.updated_at, i.instance_id),
@@ -33,38 +32,22 @@ def _time(value: str, name: str) -> float:
     return parsed.timestamp()
 
 
-def filters(q: Mapping[str, str], with_status: bool = True) -> tuple[str, list[Any]]:
-    """SQL for the filters; every value is a bound parameter."""
-    clauses: list[str] = []
-    args: list[Any] = []
-    prefix = q.get("prefix", "")
-    if prefix:
-        clauses.append("substr(instance_id, 1, ?) = ?")
-        args += [len(prefix), prefix]
-    if q.get("name"):
-        clauses.append("lower(name) = lower(?)")
-        args.append(q["name"])
-    if q.get("from"):
-        clauses.append("created_at >= ?")
-        args.append(_time(q["from"], "from"))
-    if q.get("to"):
-        clauses.append("created_at <= ?")
-        args.append(_time(q["to"], "to"))
+def filters(q: Mapping[str, str], with_status: bool = True) -> InstanceFilter:
+    """The page's filters, from its query string."""
+    created_from = _time(q["from"], "from") if q.get("from") else None
+    created_to = _time(q["to"], "to") if q.get("to") else None
+    statuses = None
     if with_status and q.get("status"):
-        wanted = [s.strip() for s in q["status"].split(",") if s.strip()]
-        by_lower = {s.lower(): s for s in STATUSES}
-        unknown = [s for s in wanted if s.lower() not in by_lower]
+        statuses, unknown = runtime_statuses(q["status"])
         if unknown:
             raise BadRequest(f"unknown status: {', '.join(unknown)}")
-        clauses.append(f"status IN ({','.join('?' * len(wanted))})")
-        args += [by_lower[s.lower()] for s in wanted]
-    return ("WHERE " + " AND ".join(clauses)) if clauses else "", args
+    return InstanceFilter(prefix=q.get("prefix", ""), name=q.get("name") or "",
+                          created_from=created_from, created_to=created_to, statuses=statuses)
 
 
 def counts(store: Store, q: Mapping[str, str]) -> dict[str, int]:
     """Instances per status under every filter but the status one (the chips at the top)."""
-    where, args = filters(q, with_status=False)
-    found = {r["status"]: int(r["n"]) for r in store.count_instances(where, args)}
+    found = store.count_instances(filters(q, with_status=False))
     return {s: found.get(s, 0) for s in STATUSES} | found
 
 
@@ -79,23 +62,23 @@ def row(inst: Instance) -> dict[str, Any]:
 
 def page(store: Store, q: Mapping[str, str]) -> dict[str, Any]:
     """One page of instances, sorted, with the token of the next page ("" on the last)."""
-    where, args = filters(q)
+    match = filters(q)
     top = int_arg(q.get("top"), 25, 1, 500, "top")
     offset = decode_token(q.get("token"))
     sort = q.get("sort", "created")
     if sort not in SORT_KEYS:
         raise BadRequest(f"cannot sort by '{sort}'")
     desc = q.get("dir", "desc") != "asc"
-    total = sum(int(r["n"]) for r in store.count_instances(where, args))
+    total = sum(store.count_instances(match).values())
     if sort == "created":
         # The store pages by creation time; newest first is the same window counted from the end.
         start = max(0, total - offset - top) if desc else offset
         size = min(top, max(0, total - offset)) if desc else top
-        items = store.query_instances(where, args, size, start) if size else []
+        items = store.query_instances(match, size, start) if size else []
         if desc:
             items.reverse()
     else:
-        everything = store.query_instances(where, args, SORT_ALL_LIMIT, 0)
+        everything = store.query_instances(match, SORT_ALL_LIMIT, 0)
         everything.sort(key=SORT_KEYS[sort], reverse=desc)
         items = everything[offset:offset + top]
     more = offset + len(items) < total

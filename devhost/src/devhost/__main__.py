@@ -10,10 +10,15 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devhost import __version__
 from devhost.auth import TokenIssuer
 from devhost.keys import load_or_create_keys
+
+if TYPE_CHECKING:
+    from devhost.eventgrid import Subscriptions
+    from devhost.host import StartOptions
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,11 +76,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def _start(args: argparse.Namespace) -> int:
     from devhost.cluster import ClusterError
-    from devhost.eventgrid import Chaos, read_subscriptions
-    from devhost.host import DATA_DIR_SETTING, StartOptions, log_level, serve, setup_logging
+    from devhost.eventgrid import read_subscriptions
+    from devhost.host import DATA_DIR_SETTING, ListenError, serve
     from devhost.loader import AppLoadError, load_app
+    from devhost.logs import log_level, setup_logging
     from devhost.metrics import install_meter_provider
-    from devhost.partitions import Partitions
     from devhost.storage.faults import DataFolderError, StoreDamaged
 
     setup_logging(f"worker-{args.process.split('/')[0]}" if args.process else "")
@@ -101,9 +106,27 @@ def _start(args: argparse.Namespace) -> int:
     # collection pauses every request).
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+    opts = _start_options(args, app.root, subscriptions)
+    try:
+        asyncio.run(serve(app, opts))
+    except ListenError as exc:
+        print(f"devhost: cannot listen: {exc}", file=sys.stderr)
+        return 2
+    except (ClusterError, DataFolderError, StoreDamaged, OSError) as exc:
+        print(f"devhost: cannot start: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _start_options(args: argparse.Namespace, app_dir: Path,
+                   subscriptions: Subscriptions) -> StartOptions:
+    from devhost.eventgrid import Chaos
+    from devhost.host import StartOptions
+    from devhost.partitions import Partitions
+
     chaos = (Chaos(max_delay=args.chaos_max_delay, seed=args.chaos_seed)
              if args.chaos_eventgrid else None)
-    opts = StartOptions(app_dir=app.root, port=args.port, host=args.host,
+    opts = StartOptions(app_dir=app_dir, port=args.port, host=args.host,
                         data_dir=args.data.resolve() if args.data else None, chaos=chaos,
                         eventgrid_attempts=args.eventgrid_attempts,
                         eventgrid_first_delay=args.eventgrid_retry_delay,
@@ -112,18 +135,7 @@ def _start(args: argparse.Namespace) -> int:
     if args.process:
         index, workers = (int(part) for part in args.process.split("/"))
         opts.partitions = Partitions(index, workers)
-    try:
-        asyncio.run(serve(app, opts))
-    except (DataFolderError, StoreDamaged) as exc:
-        print(f"devhost: cannot start: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"devhost: cannot listen: {exc}", file=sys.stderr)
-        return 2
-    except ClusterError as exc:
-        print(f"devhost: cannot start: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return opts
 
 
 def _deadletters(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import os
@@ -30,12 +31,13 @@ from devhost.durable.api import DurableApi
 from devhost.durable.client import DurableClientOps
 from devhost.durable.clock import Clock
 from devhost.durable.inproc import InProcessClient
-from devhost.durable.replay import ReplayLogFilter
 from devhost.durable.runtime import Runtime
 from devhost.eventgrid import Chaos, EventGrid, RetryPolicy, Subscriptions
 from devhost.invoker import Invoker
-from devhost.keys import HostKeys, load_or_create_keys
+from devhost.keys import load_or_create_keys
 from devhost.loader import LoadedApp
+from devhost.logs import MaskingFormatter as MaskingFormatter  # where it used to live
+from devhost.logs import hide_in_logs
 from devhost.partitions import ONE_PROCESS, Partitions
 from devhost.problems import ProblemRunner
 from devhost.records import Batch
@@ -49,7 +51,6 @@ HOST_SWITCH_INTERVAL = 0.0005
 HTTP_SHUTDOWN_GRACE = 5.0
 WORKER_GEN0_THRESHOLD = 10_000
 SYSTEM_KEY = "durabletask_extension"  # the system key of the durable management API
-MASK = "***"
 STORE_CAP_SETTING = "DEVHOST_STORE_MAX_MB"
 DATA_DIR_SETTING = "DEVHOST_DATA_DIR"  # set for the app: the data folder of this run
 
@@ -75,51 +76,8 @@ class StartOptions:
         return self.partitions.index == 0
 
 
-class MaskingFormatter(logging.Formatter):
-    """The log format, with the host's keys masked wherever a record carries one.
-
-    devhost logs no key of its own accord; this catches the ones it cannot foresee: an app's own
-    log line, an exception's text (the durable client binding an app receives holds a key).
-    """
-
-    def __init__(self, fmt: str) -> None:
-        super().__init__(fmt)
-        self.hidden: tuple[str, ...] = ()
-
-    def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        for secret in self.hidden:
-            if secret in text:
-                text = text.replace(secret, MASK)
-        return text
-
-
-def setup_logging(process: str = "") -> None:
-    """Log lines on stderr; a worker's carry its name (`worker-1`), as they share the output."""
-    handler = logging.StreamHandler(sys.stderr)
-    where = f" {process}" if process else ""
-    handler.setFormatter(MaskingFormatter(f"%(asctime)s{where} %(levelname)s %(name)s "
-                                          "%(message)s"))
-    handler.addFilter(ReplayLogFilter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(log_level() or "INFO")
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-
-
-def hide_in_logs(keys: HostKeys) -> None:
-    """Mask the host's keys, from now on, in every line the handler of `setup_logging` writes."""
-    secrets = tuple(k for k in (keys.function_key, keys.master_key, *keys.system_keys.values())
-                    if k)
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler.formatter, MaskingFormatter):
-            handler.formatter.hidden = secrets
-
-
-def log_level() -> str | None:
-    """`DEVHOST_LOG_LEVEL` (environment or local.settings.json), or None when it is no level."""
-    level = os.environ.get("DEVHOST_LOG_LEVEL", "INFO").strip().upper()
-    return level if level in logging.getLevelNamesMapping() else None
+class ListenError(Exception):
+    """The public port cannot be listened on (in use, or the address is not this machine's)."""
 
 
 def store_cap() -> int | None:
@@ -143,75 +101,183 @@ def data_dir_for(opts: StartOptions) -> Path:
 
 
 async def serve(app: LoadedApp, opts: StartOptions) -> None:
-    data = data_dir_for(opts)
-    parts = opts.partitions
+    """Start, serve until SIGTERM (or Ctrl-C), stop. Each piece, once started, is on one exit
+    stack, so stopping, and a start that fails half-way (a port in use, a damaged store, a
+    worker that does not come up), stop what was started, in reverse order: no process,
+    socket, thread or lock is left behind."""
+    async with contextlib.AsyncExitStack() as stack:
+        stop = _stop_on_signals(opts, stack)  # SIGTERM while starting: stop once started
+        await _start(app, opts, stack)
+        await stop.wait()
+        if opts.first:
+            print("devhost stopping: finishing in-flight work", flush=True)
     if opts.first:
-        parts = Partitions(0, worker_count())
-        lock_fd = lock_data_folder(data)
-        if parts.workers:
-            # The host answers HTTP on its loop; its other threads (the checkpointer, sync
-            # functions) trade the GIL with it without 5 ms waits (202 p99 ~70 ms instead of
-            # ~95 on two cores, when a writer thread still committed the host's writes).
-            sys.setswitchinterval(HOST_SWITCH_INTERVAL)
+        print("devhost stopped", flush=True)
+
+
+async def _start(app: LoadedApp, opts: StartOptions, stack: contextlib.AsyncExitStack) -> None:
+    """Each step puts what it started on the stack; the stack's order is the order of
+    stopping: timers and the workers' watch, HTTP, the workers, work in flight and the
+    dispatcher, the RPC listener, the peers' socket, the invoker's threads, the store, the
+    data folder's lock."""
+    data, parts, lock_fd = _claim_data_folder(opts, stack)
+    store = _open_store(data, parts, opts, stack)
+    runtime = _runtime(app, opts, store, stack)
+    await _join_peers(runtime, parts, stack)
+    server = _server(app, runtime, data)
+    await _listen_rpc(server, parts, stack)
+    dispatcher = _Background()  # starts last, stops after HTTP and the workers
+    stack.callback(dispatcher.cancel)
+    stack.push_async_callback(runtime.stop, 10.0)
+    children = _workers(parts, lock_fd, stack)
+    port = await _listen_public(server, app, opts, stack)
+    await _start_workers(opts, children, port, parts)
+    if parts.runs_work:
+        dispatcher.tasks.append(asyncio.create_task(runtime.run()))
+    _run_last(app, opts, server, children, stack)
+    if opts.first:
+        _announce(server, data, parts.workers, opts.subscriptions)
+
+
+class _Background:
+    """Tasks put on the stack before they start, so that they stop at their place."""
+
+    def __init__(self) -> None:
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def cancel(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+
+
+def _claim_data_folder(opts: StartOptions,
+                       stack: contextlib.AsyncExitStack) -> tuple[Path, Partitions, int | None]:
+    """The data folder, locked by the host for its lifetime (workers inherit the lock): the
+    folder, this process's share of the work, the lock's descriptor."""
+    data = data_dir_for(opts)
+    if not opts.first:
+        return data, opts.partitions, None
+    parts = Partitions(0, worker_count())
+    lock_fd = lock_data_folder(data)
+    stack.callback(os.close, lock_fd)
+    if parts.workers:
+        # The host answers HTTP on its loop; its other threads (the checkpointer, sync
+        # functions) trade the GIL with it without 5 ms waits (202 p99 ~70 ms instead of
+        # ~95 on two cores, when a writer thread still committed the host's writes).
+        sys.setswitchinterval(HOST_SWITCH_INTERVAL)
+    return data, parts, lock_fd
+
+
+def _open_store(data: Path, parts: Partitions, opts: StartOptions,
+                stack: contextlib.AsyncExitStack) -> Store:
     store = Store(data / "devhost.db", parts, store_cap())
+    stack.callback(store.close)
     if opts.first:
         store.check()
-    loop = asyncio.get_running_loop()
-    store.start_writer(loop)
+    store.start_writer(asyncio.get_running_loop())
+    return store
+
+
+def _runtime(app: LoadedApp, opts: StartOptions, store: Store,
+             stack: contextlib.AsyncExitStack) -> Runtime:
+    invoker = Invoker(asyncio.get_running_loop(), str(app.root),
+                      threads=max(4, min(32, app.config.max_activities + 4)))
+    stack.callback(invoker.shutdown)
+    eventgrid = EventGrid(app, invoker, RetryPolicy(opts.eventgrid_attempts,
+                                                    opts.eventgrid_first_delay), opts.chaos,
+                          opts.subscriptions)
+    return Runtime(app, store, invoker, Clock(store), eventgrid)
+
+
+async def _join_peers(runtime: Runtime, parts: Partitions,
+                      stack: contextlib.AsyncExitStack) -> None:
+    """The datagram socket the processes wake each other with (several processes only)."""
+    if parts.single:
+        return
+    peers = Peers(runtime.store, parts, runtime.wake, runtime.clock.refresh)
+    stack.callback(peers.close)
+    await peers.start()
+    runtime.peers = peers
+    runtime.clock.on_advance = peers.clock_moved
+
+
+def _server(app: LoadedApp, runtime: Runtime, data: Path) -> Server:
     try:
         keys = load_or_create_keys(data)
         issuer = TokenIssuer(data)
     except OSError as exc:
         raise DataFolderError(exc.filename or data, exc) from exc
     hide_in_logs(keys)
-    invoker = Invoker(loop, str(app.root),
-                      threads=max(4, min(32, app.config.max_activities + 4)))
-    clock = Clock(store)
-    eventgrid = EventGrid(app, invoker, RetryPolicy(opts.eventgrid_attempts,
-                                                    opts.eventgrid_first_delay), opts.chaos,
-                          opts.subscriptions)
-    runtime = Runtime(app, store, invoker, clock, eventgrid)
-    peers = None
-    if not parts.single:
-        peers = Peers(store, parts, runtime.wake, clock.refresh)
-        await peers.start()
-        runtime.peers = peers
-        clock.on_advance = peers.clock_moved
     api = DurableApi(DurableClientOps(runtime), app.config.hub_name,
                      keys.system_keys[SYSTEM_KEY])
     server = Server(app, runtime, api, keys, issuer)
     _mount_extras(server)
+    return server
 
+
+async def _listen_rpc(server: Server, parts: Partitions,
+                      stack: contextlib.AsyncExitStack) -> None:
+    """The durable client's RPC listener on a loopback port, and the in-process shortcut."""
     rpc_runner = ProblemRunner(server.rpc_app(), access_log=None)
+    stack.push_async_callback(rpc_runner.cleanup)
     await rpc_runner.setup()
     rpc_site = web.TCPSite(rpc_runner, "127.0.0.1", 0)
     await rpc_site.start()
     server.rpc_url = f"http://127.0.0.1:{_bound_port(rpc_site)}"
     if not parts.single:
-        store.commit(Batch(meta={f"rpc.{parts.index}": server.rpc_url}))
+        server.rt.store.commit(Batch(meta={f"rpc.{parts.index}": server.rpc_url}))
     if os.environ.get("DEVHOST_DURABLE_CLIENT", "inproc") != "http":
-        InProcessClient(f"{server.rpc_url}/durabletask/",
-                        lambda request, tail: api.handle(request, tail, server.durable_base),
-                        loop).install()
+        api = server.api
+        client = InProcessClient(f"{server.rpc_url}/durabletask/",
+                                 lambda request, tail: api.handle(request, tail,
+                                                                  server.durable_base),
+                                 asyncio.get_running_loop())
+        client.install()
+        stack.callback(client.uninstall)
 
+
+async def _listen_public(server: Server, app: LoadedApp, opts: StartOptions,
+                         stack: contextlib.AsyncExitStack) -> int:
+    """The public listener (the host's only; workers hand out its address). Its port."""
     # Requests still running at shutdown (a long poll, say) get a few seconds, then are cut off,
     # so that stopping devhost never waits out a client's wait.
     public_runner = ProblemRunner(server.public_app(), access_log=None,
                                   shutdown_timeout=HTTP_SHUTDOWN_GRACE)
+    stack.push_async_callback(public_runner.cleanup)
     await public_runner.setup()
     port = opts.port if opts.port is not None else (app.http_port or 7071)
     shown = "127.0.0.1" if opts.host in ("0.0.0.0", "") else opts.host
     if opts.first:
         site = web.TCPSite(public_runner, opts.host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            raise ListenError(f"{opts.host}:{port}: {exc.strerror or exc}") from exc
         port = _bound_port(site)
     server.public_url = f"http://{shown}:{port}"  # workers hand out the host's links
+    return port
 
-    children = None
-    if opts.first and not parts.single:
-        children = Children(lambda index: _worker_command(opts, port, index, parts.workers),
-                            parts.count, lock_fd)
-        await loop.run_in_executor(None, children.start)
+
+def _workers(parts: Partitions, lock_fd: int | None,
+             stack: contextlib.AsyncExitStack) -> Children | None:
+    """The host's worker processes (FUNCTIONS_WORKER_PROCESS_COUNT > 1), not started yet."""
+    if lock_fd is None or parts.single:
+        return None
+    children = Children(lambda index: [], parts.count, lock_fd)
+
+    async def stop() -> None:
+        await asyncio.get_running_loop().run_in_executor(None, children.stop)
+
+    stack.push_async_callback(stop)
+    return children
+
+
+async def _start_workers(opts: StartOptions, children: Children | None, port: int,
+                         parts: Partitions) -> None:
+    """Start the workers and wait until each is ready; in a worker, defer to the host."""
+    if children is not None:
+        children.command = lambda index: _worker_command(opts, port, index, parts.workers)
+        await asyncio.get_running_loop().run_in_executor(None, children.start)
     if opts.lifeline_fd is not None:
         watch_lifeline(opts.lifeline_fd)
         yield_to_host()
@@ -220,44 +286,34 @@ async def serve(app: LoadedApp, opts: StartOptions) -> None:
         # (orders bench: ~+10% orders/s at 10,000) and never stall a worker for long.
         gc.set_threshold(WORKER_GEN0_THRESHOLD, 20, 100)
 
+
+def _run_last(app: LoadedApp, opts: StartOptions, server: Server, children: Children | None,
+              stack: contextlib.AsyncExitStack) -> None:
+    """The watch over the workers and the timers; then the host is ready."""
+    if children is not None:
+        stack.callback(asyncio.create_task(children.watch()).cancel)
+    if opts.ready_fd is not None:
+        report_ready(opts.ready_fd)
+    if opts.first and app.by_kind("timerTrigger"):
+        # One process runs the timers, as one instance holds a timer's lock in Azure.
+        runtime = server.rt
+        server.timers = Timers(app.by_kind("timerTrigger"), runtime.invoker, runtime.clock,
+                               runtime.store)
+        stack.callback(asyncio.create_task(server.timers.run()).cancel)
+
+
+def _stop_on_signals(opts: StartOptions, stack: contextlib.AsyncExitStack) -> asyncio.Event:
+    loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
+    stack.callback(loop.remove_signal_handler, signal.SIGTERM)
     if opts.first:
         loop.add_signal_handler(signal.SIGINT, stop.set)
+        stack.callback(loop.remove_signal_handler, signal.SIGINT)
     else:
         # Ctrl+C reaches the whole process group; the host stops its workers itself, in order.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    dispatcher = asyncio.create_task(runtime.run()) if parts.runs_work else None
-    watcher = asyncio.create_task(children.watch()) if children is not None else None
-    if opts.ready_fd is not None:
-        report_ready(opts.ready_fd)
-    timers = None
-    if opts.first and app.by_kind("timerTrigger"):
-        # One process runs the timers, as one instance holds a timer's lock in Azure.
-        server.timers = Timers(app.by_kind("timerTrigger"), invoker, clock, store)
-        timers = asyncio.create_task(server.timers.run())
-    if opts.first:
-        _announce(server, data, parts.workers, opts.subscriptions)
-    await stop.wait()
-    if opts.first:
-        print("devhost stopping: finishing in-flight work", flush=True)
-    if watcher is not None:
-        watcher.cancel()
-    if timers is not None:
-        timers.cancel()
-    await public_runner.cleanup()
-    if children is not None:
-        await loop.run_in_executor(None, children.stop)
-    await runtime.stop(grace=10.0)
-    if dispatcher is not None:
-        dispatcher.cancel()
-    await rpc_runner.cleanup()
-    if peers is not None:
-        peers.close()
-    invoker.shutdown()
-    store.close()
-    if opts.first:
-        print("devhost stopped", flush=True)
+    return stop
 
 
 def _worker_command(opts: StartOptions, port: int, index: int, workers: int) -> list[str]:

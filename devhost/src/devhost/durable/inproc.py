@@ -59,6 +59,11 @@ class InProcessClient:
         client_module.get_async_request = self.get
         client_module.delete_async_request = self.delete
 
+    def uninstall(self) -> None:
+        """The SDK's own HTTP functions back (a host stopped in a process that goes on)."""
+        (client_module.post_async_request, client_module.get_async_request,
+         client_module.delete_async_request) = self._sdk
+
     async def post(self, url: str, data: Any = None, trace_parent: str | None = None,
                    trace_state: str | None = None,
                    function_invocation_id: str | None = None) -> list[Any]:

@@ -47,15 +47,20 @@ class Checkpoint:
     rotated: dict[str, str] = field(default_factory=dict)  # key name -> version made by this run
     keys_done: bool = False
     stores_done: list[str] = field(default_factory=list)
+    # The key being rotated and its newest version just before: a run killed between the
+    # rotation and the next save finds the key already moved on, and does not rotate it again.
+    rotating: dict[str, str | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"runId": self.run_id, "startedAt": self.started_at, "rotated": self.rotated,
-                "keysDone": self.keys_done, "storesDone": self.stores_done}
+                "keysDone": self.keys_done, "storesDone": self.stores_done,
+                "rotating": self.rotating}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Checkpoint:
         return cls(str(data["runId"]), str(data["startedAt"]), dict(data.get("rotated") or {}),
-                   bool(data.get("keysDone")), list(data.get("storesDone") or []))
+                   bool(data.get("keysDone")), list(data.get("storesDone") or []),
+                   dict(data.get("rotating") or {}))
 
 
 class CheckpointFile:
@@ -114,13 +119,27 @@ def rotate_keys(provider: ManagedKeyProvider, checkpoint: Checkpoint,
     names = provider.key_names()
     for index, name in enumerate(names, 1):
         if name not in checkpoint.rotated:
-            try:
-                checkpoint.rotated[name] = provider.rotate(name)
-            except KeyErased:
-                continue  # erased meanwhile: nothing left to rotate
-            save(checkpoint)
+            _rotate_once(provider, checkpoint, name, save)
         progress(index, len(names))
     checkpoint.keys_done = True
+    save(checkpoint)
+
+
+def _rotate_once(provider: ManagedKeyProvider, checkpoint: Checkpoint, name: str,
+                 save: Callable[[Checkpoint], None]) -> None:
+    try:
+        newest = provider.current_version(name)
+        if name in checkpoint.rotating and newest != checkpoint.rotating[name]:
+            version = newest  # the killed run rotated it before it could say so
+        else:
+            checkpoint.rotating = {name: newest}
+            save(checkpoint)
+            version = provider.rotate(name)
+    except KeyErased:
+        version = None  # erased meanwhile: nothing left to rotate
+    checkpoint.rotating = {}
+    if version is not None:
+        checkpoint.rotated[name] = version
     save(checkpoint)
 
 

@@ -45,7 +45,7 @@ def register_customer(
         return {
             "commandId": command_id,
             "customerId": customer_id,
-            "name": body["name"],
+            "name": seal_customer_field(customer_id, "name", body["name"]),
             "email": seal_customer_field(customer_id, "email", body["email"]),
             "phone": None if phone is None else seal_customer_field(customer_id, "phone", phone),
         }
@@ -74,9 +74,9 @@ def change_profile(principal: Principal, body: dict[str, Any], route: dict[str, 
 
     def build(command_id: str) -> dict[str, Any]:
         sealed = {field: seal_customer_field(customer_id, field, body[field])
-                  for field in ("email", "phone") if field in body}
+                  for field in ("name", "email", "phone") if field in body}
         return {"commandId": command_id, "customerId": customer_id,
-                **_optional(body, "name", "expectedVersion"), **sealed}
+                **_optional(body, "expectedVersion"), **sealed}
 
     return Submission("ChangeProfile", names.CHANGE_PROFILE, {"customerId": customer_id},
                       {"route": customer_id, "body": body}, build)

@@ -12,7 +12,7 @@ from typing import Any
 
 from api.edge_crypto import SEALED_ADDRESS_FIELDS, cipher
 from security import policy
-from security.crypto import MASK, DecryptionFailed, EnvelopeFormatError, field_aad
+from security.crypto import MASK, DecryptionFailed, EnvelopeFormatError, field_aad, is_envelope
 from security.keys import KeyNotFound
 from security.principal import Principal
 
@@ -55,12 +55,20 @@ def _customer(doc: dict[str, Any], allowed: bool) -> dict[str, Any] | None:
         return None
     customer_id = str(doc["customerId"])
     return {
-        "name": customer.get("name"),
+        "name": _name(customer.get("name"), customer_id, allowed),
         "email": _open(customer.get("email"), field_aad("customer", customer_id, "email"),
                        allowed),
         "phone": _open(customer.get("phone"), field_aad("customer", customer_id, "phone"),
                        allowed),
     }
+
+
+def _name(value: Any, customer_id: str, allowed: bool) -> Any:
+    """The customer's name, sealed at the edge like email and phone (a name registered before
+    names were sealed is plain text, and an erased customer's is the mask already)."""
+    if not is_envelope(value):
+        return value
+    return _open(value, field_aad("customer", customer_id, "name"), allowed)
 
 
 def render_order(doc: dict[str, Any], principal: Principal) -> dict[str, Any]:
@@ -86,7 +94,8 @@ def render_search_item(doc: dict[str, Any]) -> dict[str, Any]:
     return {
         **{key: doc.get(key) for key in ("orderId", "customerId", "status", "total", "currency",
                                          "placedAt", "trackingNumber", "version")},
-        "customerName": (doc.get("customer") or {}).get("name"),
+        "customerName": _name((doc.get("customer") or {}).get("name"), str(doc["customerId"]),
+                              not doc.get("customerErased")),
     }
 
 

@@ -1,6 +1,8 @@
 """Events of the Customer aggregate (stream ``customers``), contract version 1.0.
 
-``email`` and ``phone`` are field-encryption envelopes; ``name`` is plain so support can search it.
+``name``, ``email`` and ``phone`` are field-encryption envelopes under the customer's key (a name
+registered before names were sealed is plain text); support searches the summary view's
+``searchName``, which the projector opens from the name.
 """
 
 from __future__ import annotations
@@ -63,8 +65,7 @@ class CreditSettled(EventPayload):
 @dataclass(frozen=True)
 class CustomerProfileChanged(EventPayload):
     """The whole profile after the change (so a newer event always wins, in any order):
-    ``name`` plain like at registration, ``email`` and ``phone`` envelopes under the
-    customer's key."""
+    envelopes under the customer's key, like at registration."""
 
     EVENT_TYPE: ClassVar[str] = "CustomerProfileChanged"
     STREAM: ClassVar[str] = CUSTOMERS_STREAM

@@ -69,7 +69,7 @@ once (``migrated_summary``: its totals counted from the customer's rows, which i
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from contracts.customer_events import (
@@ -86,6 +86,7 @@ from contracts.order_events import (
     OrderShipped,
     ShippingAddressChanged,
 )
+from security.crypto import is_envelope
 
 Doc = dict[str, Any]
 OPEN_STATUSES = ("placed", "shipped")
@@ -192,15 +193,27 @@ def new_summary(customer_id: str) -> Doc:
     }
 
 
-def apply_customer_event(summary: Doc | None, event: Event) -> Doc | None:
-    """The summary with the customer's profile or credit currency from ``event``, or ``None``."""
+NameOpener = Callable[[str, str], str | None]
+
+
+def plain_name(customer_id: str, name: str) -> str | None:
+    """The name support searches by, when it is not sealed (events before names were)."""
+    return None if is_envelope(name) else name
+
+
+def apply_customer_event(summary: Doc | None, event: Event,
+                         open_name: NameOpener = plain_name) -> Doc | None:
+    """The summary with the customer's profile or credit currency from ``event``, or ``None``.
+
+    ``open_name(customer_id, name)`` gives the plain name for ``searchName`` (the name is
+    sealed in events; the projector opens it), ``None`` when it cannot be opened."""
     current = _current(summary, event.aggregate_id)
     payload = event.payload()
     updated = copy.deepcopy(current)
     if isinstance(payload, CustomerRegistered | CustomerProfileChanged | CustomerErased):
         if (current["profile"] or {}).get("version", 0) >= event.version:
             return None
-        updated["profile"], updated["searchName"] = _profile(payload, event)
+        updated["profile"], updated["searchName"] = _profile(payload, event, open_name)
     newer = event.version > current["currencyVersion"]
     if isinstance(payload, CustomerRegistered | CreditLimitChanged) and newer:
         updated.update(creditCurrency=payload.currency, currencyVersion=event.version)
@@ -211,7 +224,7 @@ def apply_customer_event(summary: Doc | None, event: Event) -> Doc | None:
 
 
 def _profile(payload: CustomerRegistered | CustomerProfileChanged | CustomerErased,
-             event: Event) -> tuple[Doc, str | None]:
+             event: Event, open_name: NameOpener) -> tuple[Doc, str | None]:
     """The profile an event leaves, and the name support searches by. Every profile event
     carries the whole profile, so the newest version wins in any delivery order; erasure is
     the last profile event a customer has (the entity refuses changes after it), so once
@@ -220,8 +233,10 @@ def _profile(payload: CustomerRegistered | CustomerProfileChanged | CustomerEras
         masked: Doc = {name: MASK for name in PROFILE_FIELDS}
         return {**masked, "erased": True, "version": event.version,
                 "at": event.occurred_at}, None
+    name = open_name(event.aggregate_id, payload.name)
     return {"name": payload.name, "email": payload.email, "phone": payload.phone,
-            "version": event.version, "at": event.occurred_at}, payload.name.lower()
+            "version": event.version, "at": event.occurred_at}, \
+        None if name is None else name.lower()
 
 
 def count_order(summary: Doc | None, customer_id: str, row: Doc,
@@ -279,7 +294,8 @@ def migrated_summary(old: Doc, rows: Iterable[Doc]) -> Doc:
     summary.update(profile=profile, creditCurrency=old.get("creditCurrency"),
                    currencyVersion=int(old.get("currencyVersion") or 0),
                    searchName=str(profile["name"]).lower()
-                   if profile and not profile.get("erased") else None,
+                   if profile and not profile.get("erased")
+                   and plain_name("", str(profile["name"])) else None,
                    updatedAt=old.get("updatedAt"))
     for row in rows:
         _add(summary, contribution(row), 1)

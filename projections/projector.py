@@ -39,6 +39,14 @@ from readmodels.views import (
     ETagMismatch,
     ViewStore,
 )
+from security.crypto import (
+    DecryptionFailed,
+    EnvelopeFormatError,
+    FieldCipher,
+    field_aad,
+    is_envelope,
+)
+from security.keys import KeyNotFound, KeyProvider
 
 log = get_logger("orders.projections")
 Doc = dict[str, Any]
@@ -59,10 +67,12 @@ class Projector:
     starts; ``generations`` pins some views for every fold (the rebuild's catch-up)."""
 
     def __init__(self, views: ViewStore, cache: QueryCache | None,
-                 generations: Mapping[str, int] | None = None) -> None:
+                 generations: Mapping[str, int] | None = None,
+                 open_name: fold.NameOpener | None = None) -> None:
         self._views = views
         self._cache = cache
         self._generations = dict(generations or {})
+        self._open_name = open_name or open_sealed_name
 
     def handle(self, message: Mapping[str, Any]) -> None:
         """Fold one Event Grid-shaped event; unknown event types are skipped, not failed."""
@@ -123,8 +133,8 @@ class Projector:
 
     def _customer_event(self, event: Event) -> None:
         customer_id = event.aggregate_id
-        self._update_summary(customer_id, lambda current: fold.apply_customer_event(current,
-                                                                                   event))
+        self._update_summary(customer_id, lambda current: fold.apply_customer_event(
+            current, event, self._open_name))
         self._invalidate(customer_scope(customer_id))
 
     # -- shared ------------------------------------------------------------------------------
@@ -185,6 +195,32 @@ class Projector:
     def _invalidate(self, *scopes: str) -> None:
         if self._cache is not None:
             self._cache.invalidate(scopes)
+
+
+def name_opener(keys: KeyProvider) -> fold.NameOpener:
+    """Opens customers' names with ``keys``: names are sealed under the customer's key at the
+    edge, so the summary's search name is the one place a name is kept in plain text (erasure
+    masks it). An erased key opens nothing (``None``: a rebuild after an erasure)."""
+    cipher = FieldCipher(keys)
+
+    def open_name(customer_id: str, name: str) -> str | None:
+        if not is_envelope(name):
+            return name
+        try:
+            return cipher.decrypt(name, field_aad("customer", customer_id, "name"))
+        except (KeyNotFound, DecryptionFailed, EnvelopeFormatError):
+            return None
+
+    return open_name
+
+
+def open_sealed_name(customer_id: str, name: str) -> str | None:
+    """``name_opener`` with the app's keys (the settings' provider), made on first use."""
+    if not is_envelope(name):
+        return name
+    from security.providers import app_key_provider
+
+    return name_opener(app_key_provider())(customer_id, name)
 
 
 def _older(current: Doc | None, row: Doc) -> bool:

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from projections.fold import NameOpener
 from projections.projector import Projector
 from readmodels.cache_scopes import customer_scope, order_scope
 from readmodels.event_archive import EventArchive
@@ -67,9 +68,11 @@ class RebuildReport:
     generations: dict[str, int] = field(default_factory=dict)
 
 
-def replay_archive(archive: EventArchive, out: TextIO) -> tuple[SqliteViewStore, int, int]:
+def replay_archive(archive: EventArchive, out: TextIO, open_name: NameOpener | None = None
+                   ) -> tuple[SqliteViewStore, int, int]:
+    """``open_name`` opens sealed customer names (default: with the app's keys)."""
     memory = SqliteViewStore(":memory:")
-    projector = Projector(memory, None)
+    projector = Projector(memory, None, open_name=open_name)
     total = archive.count()
     progress = Progress("replaying events", total, out)
     done, position = 0, 0

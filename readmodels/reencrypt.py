@@ -5,8 +5,9 @@ Each document is read, resealed and written back with its ETag, like a fold: a f
 it in between makes the write fail and the document is read again, so no fold's update is lost.
 The associated data of a field follows from where it sits (``aad_of``): a shipping address
 field anywhere in an order document (the address, and events waiting in ``pending``) belongs to
-that order; ``email`` and ``phone`` in a customer's summary to that customer. A wrong guess can
-never corrupt anything: AES-GCM refuses to open the field, and it is counted and left alone.
+that order; ``name``, ``email`` and ``phone`` in a customer's summary to that customer. A
+wrong guess can never corrupt anything: AES-GCM refuses to open the field, and it is counted
+and left alone.
 
 Cached answers are not rewritten in place: the caller invalidates the cache scopes of every
 document rewritten (``on_rewrite``), which deletes their entries (``QueryCache.invalidate``).
@@ -41,7 +42,8 @@ def aad_of(view: str, doc: Doc, path: Path) -> str | None:
         order_id = doc.get("orderId") or doc.get("id")
         return field_aad("order", str(order_id), f"shippingAddress.{last}") if order_id \
             else None
-    if view == CUSTOMER_SUMMARY and last in ("email", "phone") and doc.get("customerId"):
+    if view == CUSTOMER_SUMMARY and last in ("name", "email", "phone") and \
+            doc.get("customerId"):
         return field_aad("customer", str(doc["customerId"]), last)
     return None
 

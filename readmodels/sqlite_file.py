@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 CHECKPOINT_SECONDS = 1.0
+WAL_KEEP_BYTES = 0
 
 
 _paths: set[str] = set()
@@ -30,6 +31,10 @@ def open_database(path: str) -> sqlite3.Connection:
     if path != ":memory:":
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA wal_autocheckpoint=0")
+        # Erasure: a replaced or deleted row leaves no copy behind, neither in the file's free
+        # space (zeroed) nor in old log frames (the log is cut back once checkpointed).
+        db.execute("PRAGMA secure_delete=ON")
+        db.execute(f"PRAGMA journal_size_limit={WAL_KEEP_BYTES}")
         _watch(path)
     db.execute("PRAGMA synchronous=NORMAL")
     return db

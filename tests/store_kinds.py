@@ -16,6 +16,7 @@ from typing import Any
 from emulators import COSMOS_KEY
 
 from app_settings import AppSettings, load_settings
+from projections.fold import NameOpener
 from readmodels.event_archive import EventArchive
 from readmodels.query_cache import QueryCache
 from readmodels.views import ViewStore
@@ -64,6 +65,15 @@ class AppStores:
         from readmodels.factory import build_query_cache
 
         return build_query_cache(self.settings)
+
+    @cached_property
+    def open_name(self) -> NameOpener:
+        """Opens the sealed customer names in archived events, as the host's projector does
+        (a replay of the archive needs it to give the host's search names)."""
+        from projections.projector import name_opener
+        from security.providers import build_key_provider
+
+        return name_opener(build_key_provider(self.settings))
 
     def stream(self, subject: str) -> list[str]:
         """The ids of a stream's archived events, in version order."""

@@ -25,10 +25,12 @@ from typing import Any
 import requests
 from devhost.testing import DevhostClient, DevhostProcess
 
+from projections.projector import name_opener
 from projections.rebuild import replay_archive
 from readmodels.sqlite_archive import SqliteEventArchive
 from readmodels.sqlite_views import SqliteViewStore
 from readmodels.views import VIEWS
+from security.keys import LocalKeyProvider
 
 ROOT = Path(__file__).resolve().parents[2]
 FINAL = ("succeeded", "failed")
@@ -297,9 +299,10 @@ def views_match_the_archive(data: Path, timeout: float = 60) -> dict[str, int]:
     """The live views, once the deliveries have settled, equal a rebuild from the archive."""
     views = SqliteViewStore(data / "views.db")
     archive = SqliteEventArchive(data / "event-archive.db")
+    open_name = name_opener(LocalKeyProvider(data.parent / "keys"))  # names are sealed
     deadline = time.monotonic() + timeout
     while True:
-        expected_store, events, _ = replay_archive(archive, io.StringIO())
+        expected_store, events, _ = replay_archive(archive, io.StringIO(), open_name)
         expected = {view: list(expected_store.scan(view)) for view in VIEWS}
         actual = {view: list(views.scan(view)) for view in VIEWS}
         if actual == expected or time.monotonic() > deadline:

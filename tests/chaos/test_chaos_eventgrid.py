@@ -33,10 +33,12 @@ import requests
 from chaos_world import ADDRESS, ROOT, host_env
 from devhost.testing import DevhostClient, DevhostProcess
 
+from projections.projector import name_opener
 from projections.rebuild import replay_archive
 from readmodels.sqlite_archive import SqliteEventArchive
 from readmodels.sqlite_views import SqliteViewStore
 from readmodels.views import VIEWS
+from security.keys import LocalKeyProvider
 
 pytestmark = pytest.mark.slow
 FLAKY_APP = '''"""The orders app, with its Event Grid trigger failing deliveries now and then."""
@@ -218,9 +220,10 @@ def settled(data: Path, timeout: float = 60) -> tuple[dict[str, list[str]], dict
     """The live views and an in-order replay of the archive, once they agree (or the deadline)."""
     views = SqliteViewStore(data / "views.db")
     archive = SqliteEventArchive(data / "event-archive.db")
+    open_name = name_opener(LocalKeyProvider(data.parent / "keys"))  # names are sealed
     deadline = time.monotonic() + timeout
     while True:
-        replayed = view_bytes(replay_archive(archive, io.StringIO())[0])
+        replayed = view_bytes(replay_archive(archive, io.StringIO(), open_name)[0])
         live = view_bytes(views)
         if live == replayed or time.monotonic() > deadline:
             return live, replayed

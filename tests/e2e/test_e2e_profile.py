@@ -78,6 +78,12 @@ def test_support_renames_and_search_finds_the_new_name(api: OrdersApi, uid: str,
     found = get(api, f"orders?search=Josef {uid}", "sam", "support").json()["items"]
     assert [item["orderId"] for item in found] == [order_id]
     assert get(api, f"orders?search=Joe {uid}", "sam", "support").json()["items"] == []
+    # Sealed at the edge like email and phone: only the summary's search name is plain.
+    api.host.wait_idle(kinds=("activity", "entity", "eventgrid"))
+    stored = api.stores.at_rest("archive", "cache") + b"".join(
+        p.read_bytes() for p in sorted(api.host.host.data_dir.rglob("*")) if p.is_file())
+    assert f"Josef {uid}".encode() not in stored
+    assert f"josef {uid}".encode() not in stored
 
 
 def test_who_may_change_a_profile(api: OrdersApi, uid: str, joe: tuple[str, str]) -> None:

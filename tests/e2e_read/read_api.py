@@ -54,7 +54,7 @@ def snapshot(stores: AppStores) -> dict[str, list[dict[str, Any]]]:
 
 def replayed(stores: AppStores) -> dict[str, list[dict[str, Any]]]:
     """What an in-order replay of the whole archive gives, in ``snapshot``'s shape."""
-    memory, _, _ = replay_archive(stores.archive, io.StringIO())
+    memory, _, _ = replay_archive(stores.archive, io.StringIO(), stores.open_name)
     return {view: _by_id(memory.scan(view)) for view in VIEWS}
 
 

@@ -58,7 +58,8 @@ def test_views_survive_duplicates_delays_and_reordering(chaos: ReadApi) -> None:
                         lambda r: r.status_code == 200)
     assert final.json()["status"] == "delivered"
 
-    expected_store, events, _ = replay_archive(chaos.stores.archive, io.StringIO())
+    expected_store, events, _ = replay_archive(chaos.stores.archive, io.StringIO(),
+                                               chaos.stores.open_name)
     expected = {view: sorted(expected_store.scan(view), key=lambda doc: str(doc["id"]))
                 for view in VIEWS}
     assert len(expected["order_details"]) == 5 and events >= 15

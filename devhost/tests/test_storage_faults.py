@@ -174,3 +174,13 @@ def test_a_full_store_answers_503_stores_nothing_it_refused_and_recovers_when_sp
         assert client.wait("after")["runtimeStatus"] == "Completed"
     finally:
         host.stop()
+
+
+@pytest.mark.parametrize("setting", ["DEVHOST_STORE_MAX_MB", "DEVHOST_WAL_LIMIT_MB"])
+def test_a_size_setting_that_is_no_size_stops_the_start(tmp_path: Path, setting: str) -> None:
+    host = DevhostProcess(SAMPLE, tmp_path / "data", env={setting: "lots"})
+    with pytest.raises(DevhostError):
+        host.start(timeout=30)
+    assert host.proc is not None and host.proc.wait(10) == 2
+    assert (f"devhost: cannot start: {setting} must be a positive number of megabytes, "
+            "not 'lots'") in host.output()

@@ -52,6 +52,7 @@ HTTP_SHUTDOWN_GRACE = 5.0
 WORKER_GEN0_THRESHOLD = 10_000
 SYSTEM_KEY = "durabletask_extension"  # the system key of the durable management API
 STORE_CAP_SETTING = "DEVHOST_STORE_MAX_MB"
+WAL_LIMIT_SETTING = "DEVHOST_WAL_LIMIT_MB"
 DATA_DIR_SETTING = "DEVHOST_DATA_DIR"  # set for the app: the data folder of this run
 
 
@@ -80,10 +81,11 @@ class ListenError(Exception):
     """The public port cannot be listened on (in use, or the address is not this machine's)."""
 
 
-def store_cap() -> int | None:
-    """`DEVHOST_STORE_MAX_MB`: the largest the store may grow; at the cap, writes are refused
-    as on a full disk (503 with Retry-After) until data is purged or the cap raised."""
-    raw = os.environ.get(STORE_CAP_SETTING, "").strip()
+def megabytes(setting: str) -> int | None:
+    """A size setting in megabytes, in bytes (None when unset): `DEVHOST_STORE_MAX_MB`, the
+    largest the store may grow (at the cap writes are refused as on a full disk: 503 with
+    Retry-After); `DEVHOST_WAL_LIMIT_MB`, the WAL's size at which it is restarted (64)."""
+    raw = os.environ.get(setting, "").strip()
     if not raw:
         return None
     try:
@@ -91,8 +93,7 @@ def store_cap() -> int | None:
     except ValueError:
         mb = 0.0
     if not mb > 0:
-        raise ClusterError(f"{STORE_CAP_SETTING} must be a positive number of megabytes, "
-                           f"not {raw!r}")
+        raise ClusterError(f"{setting} must be a positive number of megabytes, not {raw!r}")
     return int(mb * 1024 * 1024)
 
 
@@ -170,7 +171,8 @@ def _claim_data_folder(opts: StartOptions,
 
 def _open_store(data: Path, parts: Partitions, opts: StartOptions,
                 stack: contextlib.AsyncExitStack) -> Store:
-    store = Store(data / "devhost.db", parts, store_cap())
+    store = Store(data / "devhost.db", parts, megabytes(STORE_CAP_SETTING),
+                  megabytes(WAL_LIMIT_SETTING))
     stack.callback(store.close)
     if opts.first:
         store.check()

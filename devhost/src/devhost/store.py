@@ -49,12 +49,13 @@ class Store(Reads, GroupCommit):
     """
 
     def __init__(self, path: Path, partitions: Partitions = ONE_PROCESS,
-                 max_bytes: int | None = None) -> None:
+                 max_bytes: int | None = None, wal_limit: int | None = None) -> None:
         # Private to the user, like the keys: the store holds every input, output and state.
         # SQLite creates the -wal and -shm files with the database file's mode, so the database
         # is made 0600 first (an empty file is an empty database); older, looser files tighten.
         self.path = path
         self.partitions = partitions
+        self._wal_limit = wal_limit
         # The host process's writes answer HTTP requests and go first (`devhost.storage.locks`).
         self._writes_first = not partitions.runs_work
         self._worker = not partitions.single and partitions.runs_work
@@ -143,7 +144,7 @@ class Store(Reads, GroupCommit):
         self._loop = loop
         if self._worker:
             return  # commits on the loop: see `_flush`
-        self._checkpointer = Checkpointer(self.path, self._connect)
+        self._checkpointer = Checkpointer(self.path, self._connect, self._wal_limit)
         self._checkpointer.start()
         if self._writes_first:
             return  # commits on the loop: see `_commit_blocked`

@@ -11,8 +11,9 @@ thread in the host process checkpoints instead, every `CHECKPOINT_SECONDS`:
 2. Passive checkpoints alone never shrink the WAL under steady writes: SQLite starts the WAL
    over only once all of it is copied back and no reader uses it, and with a commit every few
    milliseconds that moment never comes (the WAL grew ~800 KB per order, to gigabytes). So when
-   the WAL holds more than `WAL_LIMIT_BYTES`, the checkpointer takes the write lock as the host
-   does (the priority lock first, so workers let it in between two batches: it cannot starve)
+   the WAL holds more than its limit (`WAL_LIMIT_BYTES`, or `DEVHOST_WAL_LIMIT_MB`), the
+   checkpointer takes the write lock as the host does (the priority lock first, so workers let
+   it in between two batches: it cannot starve)
    and runs a RESTART checkpoint: it copies the frames written since step 1, waits up to
    `CHECKPOINT_BUSY_MS` for readers still reading the old WAL (queries take milliseconds, and
    new readers read the database file and do not hold it up), and the next commit writes the
@@ -22,8 +23,9 @@ thread in the host process checkpoints instead, every `CHECKPOINT_SECONDS`:
    when nothing was written since the previous pass: no writer is waiting then.
 
 So the WAL file never grows past the limit plus what is written during one pass, whatever the
-load, and goes back to zero bytes when writes pause. Writers wait only for step 2, a few
-milliseconds once per `WAL_LIMIT_BYTES` of writes (logged if it takes over `SLOW_MS`).
+load, and goes back to zero bytes when writes pause. Writers wait only for step 2, once per
+limit's worth of writes: the copying takes under a millisecond, the disk's two fsyncs the rest
+(16-170 ms on a busy shared VM; logged over `SLOW_MS`). A larger limit makes the waits rarer.
 """
 
 from __future__ import annotations
@@ -52,8 +54,10 @@ log = logging.getLogger("devhost.store")
 class Checkpointer:
     """The checkpoint thread of one database (one per database, in the host process)."""
 
-    def __init__(self, db_path: Path, connect: Callable[[Path], sqlite3.Connection]) -> None:
+    def __init__(self, db_path: Path, connect: Callable[[Path], sqlite3.Connection],
+                 limit: int | None = None) -> None:
         self.db_path = db_path
+        self.limit = limit or WAL_LIMIT_BYTES
         self.wal_path = Path(f"{db_path}-wal")
         self._connect = connect
         self._stop = threading.Event()
@@ -100,9 +104,9 @@ class Checkpointer:
             frames = self._catch_up(db)
             idle = frames == self._frames  # nothing written since the previous pass
             self._frames = frames
-            if idle and self.wal_bytes() > WAL_LIMIT_BYTES:
+            if idle and self.wal_bytes() > self.limit:
                 self._under_lock(db, locks, "TRUNCATE")
-            elif not idle and frames * self._frame_bytes(db) > WAL_LIMIT_BYTES:
+            elif not idle and frames * self._frame_bytes(db) > self.limit:
                 self._under_lock(db, locks, "RESTART")
         except (sqlite3.Error, OSError) as exc:
             self._failed(exc)

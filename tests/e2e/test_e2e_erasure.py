@@ -115,6 +115,16 @@ def masked_everywhere(api: OrdersApi, eve: dict[str, Any], sub: str, *roles: str
     summary = get(api, f"customers/{eve['id']}/summary", sub, *roles).json()
     for field in ("orderCount", "openOrders", "totalSpent", "currency", "lastOrderAt"):
         assert summary[field] == eve["summary"][field], field
+    # Her order's history and the order as it was (both folded from the archive) too.
+    history = get(api, f"orders/{eve['orderId']}/events", sub, *roles).json()["items"]
+    placed = next(item for item in history if item["type"] == "OrderPlaced")
+    assert {placed["data"]["shippingAddress"][k] for k in ("name", "street", "city")} == {MASK}
+    then = get(api, f"orders/{eve['orderId']}?asOfVersion=1", sub, *roles).json()
+    assert then["shippingAddress"]["street"] == MASK and then["total"] == before["total"]
+    assert (then.get("customer") or {}).get("email") in (None, MASK)
+    for answer in (history, then):
+        shown = json.dumps(answer)
+        assert not any(value in shown for value in eve["secrets"].values())
     listed = get(api, f"customers/{eve['id']}/orders", sub, *roles).json()["items"]
     assert sorted(i["orderId"] for i in listed) == sorted([eve["orderId"], eve["cancelledId"]])
 

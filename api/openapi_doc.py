@@ -24,7 +24,8 @@ from contracts.events import CONTRACT_VERSION
 from entities.errors import error_codes
 
 COMMAND_TYPES = ["RegisterCustomer", "SetCreditLimit", "PriceProduct", "AdjustStock",
-                 "PlaceOrder", "ShipOrder", "DeliverOrder", "CancelOrder", "ChangeAddress"]
+                 "PlaceOrder", "ShipOrder", "DeliverOrder", "CancelOrder", "ChangeAddress",
+                 "ChangeProfile", "EraseCustomer", "RotateKeys"]
 # What a failed command's error.code may be: the domain's codes, and InternalError for a
 # workflow that itself failed (api/status.py). docs/api.md, "Command failures", names each.
 COMMAND_FAILURES = sorted(error_codes() | {"InternalError"})
@@ -130,6 +131,18 @@ PRODUCT_LINKS = {
 }
 
 
+def at_least_one_of(path: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """A command whose body must name at least one of ``fields`` (not null): the body is
+    then required, and JSON Schema says which (``anyOf``)."""
+    post = path["post"]
+    post["requestBody"]["required"] = True
+    schema = post["requestBody"]["content"]["application/json"]["schema"]
+    schema["anyOf"] = [{"required": [name], "properties": {name: {"type": "string"}}}
+                       for name in fields]
+    post["description"] = post["description"].replace(" The body may be empty.", "")
+    return path
+
+
 def _paths() -> dict[str, Any]:
     return {
         "/api/customers": _command("Register a customer", "registerCustomer",
@@ -139,11 +152,12 @@ def _paths() -> dict[str, Any]:
         "/api/customers/{customerId}/credit-limit": {"put": _command(
             "Set a credit limit", "setCreditLimit", schemas.SET_CREDIT_LIMIT, "customerId",
             params=["customerId"], roles="admin", links=CUSTOMER_LINKS)["post"]},
-        "/api/customers/{customerId}/profile": _command(
-            "Change a customer's name, email or phone (email and phone are encrypted at the "
-            "edge; give at least one field)", "changeProfile", schemas.CHANGE_PROFILE,
+        "/api/customers/{customerId}/profile": at_least_one_of(_command(
+            "Change a customer's name, email or phone (each encrypted at the edge; give at "
+            "least one)", "changeProfile", schemas.CHANGE_PROFILE,
             "customerId", params=["customerId"],
             roles="the customer themself, support, admin", links=CUSTOMER_LINKS),
+            ("name", "email", "phone")),
         "/api/customers/{customerId}/erase": _command(
             "Erase a customer (right to erasure): their field key is destroyed, so their "
             "email, phone and shipping addresses can never be decrypted again; their name and "

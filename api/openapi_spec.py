@@ -111,9 +111,10 @@ def _path(name: str) -> dict[str, Any]:
 
 
 def _accepted(subject: str) -> dict[str, Any]:
-    return {"type": "object", "required": ["commandId", subject], "properties": {
-        "commandId": {"type": "string", "pattern": f"^{COMMAND_ID}$"},
-        subject: {"type": "string"}}}
+    # A command with no subject of its own (key rotation) names only its commandId.
+    return {"type": "object", "required": list(dict.fromkeys(["commandId", subject])),
+            "properties": {subject: {"type": "string"},
+                           "commandId": {"type": "string", "pattern": f"^{COMMAND_ID}$"}}}
 
 
 VIEW_HEADERS = {

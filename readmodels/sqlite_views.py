@@ -50,9 +50,16 @@ _ORDER_INDEXES = (
     'CREATE INDEX IF NOT EXISTS "{t}_customer" ON "{t}" '
     "(json_extract(body, '$.customerId'), sort_key)",
 )
-_CUSTOMER = "json_extract(body, '$.customerId')"
-_HAS_SKU = ("EXISTS (SELECT 1 FROM json_each(body, '$.lines') "
-            "WHERE json_extract(value, '$.sku') = ?)")
+_CUSTOMER = "json_extract(d.body, '$.customerId')"
+# Beside each order_details generation, one row per (SKU, order): the list by SKU is an index
+# walk newest first however rare the SKU, written in the same transaction as the document.
+_SKUS = """CREATE TABLE IF NOT EXISTS "{t}__skus" (
+    sku TEXT NOT NULL, sort_key TEXT NOT NULL, id TEXT NOT NULL,
+    PRIMARY KEY (sku, sort_key, id)) WITHOUT ROWID"""
+_FILL_SKUS = ('INSERT OR IGNORE INTO "{t}__skus" SELECT DISTINCT '
+              "json_extract(l.value, '$.sku'), d.sort_key, d.id FROM \"{t}\" d, "
+              "json_each(d.body, '$.lines') l WHERE d.sort_key IS NOT NULL "
+              "AND json_extract(l.value, '$.sku') IS NOT NULL")
 
 
 def _lower(value: object) -> str | None:
@@ -94,9 +101,26 @@ class SqliteViewStore:
 
     def _create_table(self, table: str) -> None:
         self._db.execute(_TABLE.format(t=table))
-        extra = _ORDER_INDEXES if table.startswith(f"{ORDER_DETAILS}__") else ()
-        for index in (*_INDEXES, *extra):
+        orders = table.startswith(f"{ORDER_DETAILS}__")
+        for index in (*_INDEXES, *(_ORDER_INDEXES if orders else ())):
             self._db.execute(index.format(t=table))
+        if orders and not self._exists(f"{table}__skus"):
+            self._db.execute(_SKUS.format(t=table))
+            self._db.execute(_FILL_SKUS.format(t=table))  # once, for a table that predates it
+
+    def _exists(self, table: str) -> bool:
+        return self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                (table,)).fetchone() is not None
+
+    def _index_skus(self, view: str, table: str, doc: dict[str, Any]) -> None:
+        if view != ORDER_DETAILS:
+            return
+        self._db.execute(f'DELETE FROM "{table}__skus" WHERE id = ?', (doc["id"],))
+        skus = {line.get("sku") for line in doc.get("lines") or [] if isinstance(line, dict)}
+        if doc.get("sortKey"):
+            self._db.executemany(f'INSERT OR IGNORE INTO "{table}__skus" VALUES (?, ?, ?)',
+                                 [(sku, doc["sortKey"], doc["id"]) for sku in sorted(
+                                     s for s in skus if isinstance(s, str))])
 
     def _resolve(self, view: str, generation: int | None) -> str:
         if generation is None:
@@ -124,6 +148,7 @@ class SqliteViewStore:
                     (partition, doc["id"], etag, json.dumps(doc), *_columns(doc)))
             except sqlite3.IntegrityError:
                 raise DocumentExists(f"{view}/{doc['id']} exists") from None
+            self._index_skus(view, table, doc)
         return etag
 
     def replace(self, view: str, doc: dict[str, Any], etag: str,
@@ -137,6 +162,8 @@ class SqliteViewStore:
                 "search_name = ?, tracking = ? WHERE pk = ? AND id = ? AND etag = ?",
                 (new_etag, json.dumps(doc), *_columns(doc), partition, doc["id"], etag),
             ).rowcount
+            if changed == 1:
+                self._index_skus(view, table, doc)
         if changed != 1:
             raise ETagMismatch(f"{view}/{doc['id']} changed since it was read")
         return new_etag
@@ -172,20 +199,24 @@ class SqliteViewStore:
     def list_orders(self, where: OrderFilter, *, limit: int, after: str | None,
                     generation: int | None = None) -> list[dict[str, Any]]:
         # Only the filters given become clauses, so each can use its index (an "? IS NULL OR"
-        # clause would not), and the range on sort_key keeps every page an index seek.
-        clauses, values = ["sort_key IS NOT NULL"], []
-        for clause, value in (("status = ?", where.status), (f"{_CUSTOMER} = ?",
-                                                             where.customer_id),
-                              (_HAS_SKU, where.sku), ("sort_key >= ?", where.placed_from),
-                              ("sort_key < ?", where.placed_to), ("sort_key < ?", after)):
+        # clause would not), and the range on the sort key keeps every page an index seek. By
+        # SKU, the walk goes down the SKU rows instead and joins each order.
+        key = "s.sort_key" if where.sku is not None else "d.sort_key"
+        clauses, values = ["d.sort_key IS NOT NULL"], []
+        for clause, value in (("s.sku = ?", where.sku), ("d.status = ?", where.status),
+                              (f"{_CUSTOMER} = ?", where.customer_id),
+                              (f"{key} >= ?", where.placed_from), (f"{key} < ?", where.placed_to),
+                              (f"{key} < ?", after)):
             if value is not None:
                 clauses.append(clause)
                 values.append(value)
         with self._lock:
             table = self._resolve(ORDER_DETAILS, generation)
+            source = (f'"{table}__skus" s JOIN "{table}" d ON d.pk = s.id AND d.id = s.id'
+                      if where.sku is not None else f'"{table}" d')
             rows = self._db.execute(
-                f'SELECT body FROM "{table}" WHERE {" AND ".join(clauses)} '
-                "ORDER BY sort_key DESC LIMIT ?", (*values, limit)).fetchall()
+                f'SELECT d.body FROM {source} WHERE {" AND ".join(clauses)} '
+                f"ORDER BY {key} DESC LIMIT ?", (*values, limit)).fetchall()
         return [json.loads(row[0]) for row in rows]
 
     def list_products(self, *, name_part: str | None, limit: int, after: str | None,
@@ -217,6 +248,7 @@ class SqliteViewStore:
             if self.generations()[view] == generation:
                 raise UnknownView(f"generation {generation} of {view} is the active one")
             self._db.execute(f'DROP TABLE IF EXISTS "{table}"')
+            self._db.execute(f'DROP TABLE IF EXISTS "{table}__skus"')
             self._create_table(table)
 
     def switch(self, generations: Mapping[str, int]) -> None:
@@ -236,3 +268,4 @@ class SqliteViewStore:
             if self.generations()[view] == generation:
                 raise UnknownView(f"generation {generation} of {view} is the active one")
             self._db.execute(f'DROP TABLE IF EXISTS "{table}"')
+            self._db.execute(f'DROP TABLE IF EXISTS "{table}__skus"')

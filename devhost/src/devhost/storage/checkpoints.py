@@ -4,10 +4,10 @@ SQLite's automatic checkpoint runs inside whichever commit crosses its limit, fs
 (one took 740 ms on a slow disk while every caller waited on the writer), so it is off, and one
 thread in the host process checkpoints instead, every `CHECKPOINT_SECONDS`:
 
-1. PASSIVE checkpoints copy the WAL back into the database. They take no lock and never wait,
-   so writers go on meanwhile; this is where almost all the copying and syncing happens. While
-   one takes long (writes came in meanwhile) another follows, up to `CATCH_UP_PASSES`, so that
-   little is left for step 2.
+1. A PASSIVE checkpoint copies the WAL back into the database. It takes no lock and never
+   waits, so writers go on meanwhile; this is where almost all the copying and syncing happens.
+   Before step 2, more follow while one takes long (writes came in meanwhile), up to
+   `CATCH_UP_PASSES`, so that little is left to copy under the lock.
 2. Passive checkpoints alone never shrink the WAL under steady writes: SQLite starts the WAL
    over only once all of it is copied back and no reader uses it, and with a commit every few
    milliseconds that moment never comes (the WAL grew ~800 KB per order, to gigabytes). So when
@@ -101,24 +101,24 @@ class Checkpointer:
         """One pass (steps 1 to 3 above). Never raises: a failed pass (a full disk, say) is
         logged, and the next one tries again."""
         try:
-            frames = self._catch_up(db)
+            _, frames, _ = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             idle = frames == self._frames  # nothing written since the previous pass
             self._frames = frames
             if idle and self.wal_bytes() > self.limit:
                 self._under_lock(db, locks, "TRUNCATE")
             elif not idle and frames * self._frame_bytes(db) > self.limit:
+                self._catch_up(db)
                 self._under_lock(db, locks, "RESTART")
         except (sqlite3.Error, OSError) as exc:
             self._failed(exc)
 
-    def _catch_up(self, db: sqlite3.Connection) -> int:
-        """Passive checkpoints until one is quick; returns the WAL's length in frames."""
+    def _catch_up(self, db: sqlite3.Connection) -> None:
+        """More passive checkpoints, until one is quick: little is left to copy under the lock."""
         for _ in range(CATCH_UP_PASSES):
             started = time.perf_counter()
-            _, frames, _ = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             if (time.perf_counter() - started) * 1000 < CAUGHT_UP_MS:
-                break
-        return int(frames)
+                return
 
     def _under_lock(self, db: sqlite3.Connection, locks: WriteLocks, mode: str) -> None:
         with locks.hold():

@@ -285,8 +285,9 @@ class KeyVaultKeyProvider:
     """Keys as Key Vault secrets ``<prefix><keyName>``; secret versions are key versions.
 
     Values are base64 of 32 random bytes. The newest version is cached for ``current_ttl``
-    seconds so a rotation reaches every instance soon; a specific version never changes, so it
-    is cached for the life of the process (``forget`` drops it, e.g. after an erasure).
+    seconds so a rotation reaches every instance soon; a specific version never changes, but
+    it is read again after the same time, so an erasure in another instance reaches this one
+    too (``forget`` drops a key at once, in the instance that erased it).
     ``azure-keyvault-secrets`` is imported only when an instance is built; ``client_options``
     are passed to its ``SecretClient`` (transport and retry settings, a CA bundle as
     ``connection_verify``, ``verify_challenge_resource``).
@@ -315,7 +316,7 @@ class KeyVaultKeyProvider:
         self._ttl = current_ttl
         self._clock = clock
         self._current: dict[str, tuple[float, str]] = {}
-        self._keys: dict[tuple[str, str], bytes] = {}
+        self._keys: dict[tuple[str, str], tuple[float, bytes]] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -344,15 +345,17 @@ class KeyVaultKeyProvider:
         check_key_name(key_name)
         check_key_version(version)
         with self._lock:
-            key = self._keys.get((key_name, version))
-        if key is not None:
-            return key
+            cached = self._keys.get((key_name, version))
+        if cached is not None and self._clock() - cached[0] < self._ttl:
+            return cached[1]
         secret = self._fetch(key_name, version)
         if secret is None:
+            with self._lock:
+                self._keys.pop((key_name, version), None)
             raise KeyNotFound(f"key {key_name!r} has no version {version!r}")
         key = _decode_key(secret.value)
         with self._lock:
-            self._keys[(key_name, version)] = key
+            self._keys[(key_name, version)] = (self._clock(), key)
         return key
 
     def rotate(self, key_name: str) -> str:
@@ -441,6 +444,6 @@ class KeyVaultKeyProvider:
         version = check_key_version(str(secret.properties.version))
         key = _decode_key(secret.value)
         with self._lock:
-            self._keys[(key_name, version)] = key
+            self._keys[(key_name, version)] = (self._clock(), key)
             self._current[key_name] = (self._clock(), version)
         return version, key

@@ -10,7 +10,7 @@ import logging
 
 import pytest
 from keyvault_server import FakeKeyVault, StaticTokenCredential
-from test_keyvault_provider import PREFIX, provider_for
+from test_keyvault_provider import PREFIX, Clock, provider_for
 
 from security.crypto import MASK, FieldCipher, field_aad
 from security.keys import KeyErased, KeyNotFound, customer_key_name
@@ -73,3 +73,17 @@ def test_key_names_and_current_versions_come_from_the_vault(
     rotated = provider.rotate(names[0])
     assert provider_for(vault, credential).current_version(names[0]) == rotated
     assert provider.current_version(customer_key_name("nobody")) is None
+
+
+def test_an_erasure_by_another_instance_reaches_this_one_within_its_ttl(
+        vault: FakeKeyVault, credential: StaticTokenCredential) -> None:
+    clock = Clock()
+    reader = provider_for(vault, credential, clock)
+    name = customer_key_name("dora")
+    envelope = FieldCipher(reader).encrypt("dora@example.com", AAD, key_name=name)
+    assert FieldCipher(reader).decrypt(envelope, AAD) == "dora@example.com"
+    provider_for(vault, credential).delete(name)  # the erasure ran in another instance
+    clock.now += 61  # past current_ttl: the cached key is read again, and is gone
+    assert FieldCipher(reader).reveal(envelope, AAD, allowed=True) == MASK
+    with pytest.raises(KeyErased):
+        reader.current(name)

@@ -15,6 +15,8 @@ sits next to a key that could still open it. Orders, totals and the archive are 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import azure.durable_functions as df
 
 from entities.errors import DomainError
@@ -30,6 +32,7 @@ DESTROY_KEY = "destroy_customer_key"
 # Deleting a Key Vault secret can meet throttling or a transient outage: retry for a while.
 DESTROY_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=1000,
                                 max_number_of_attempts=8)
+DESTROY_ROUNDS, DESTROY_PAUSE = 48, timedelta(minutes=30)
 
 
 @bp.orchestration_trigger(context_name="context", orchestration="erase_customer")
@@ -42,10 +45,27 @@ def erase_customer(context: df.DurableOrchestrationContext) -> Steps:
                                      saga.command_input())
     except DomainError as error:
         return saga.failed(error)
-    yield context.call_activity_with_retry(DESTROY_KEY, DESTROY_RETRY,
-                                           customer_key_name(customer_id))
+    yield from _destroy_key(context, customer_key_name(customer_id))
     yield from saga.publish()
     return saga.succeeded(erased, erased=True)
+
+
+def _destroy_key(context: df.DurableOrchestrationContext, key_name: str) -> Steps:
+    """The customer is erased in the write model already: keep trying to destroy the key
+    through a key store outage (a day, in rounds of retries) rather than end with an erasure
+    half done. If it never succeeds the workflow fails, and an operator rewinds it from the
+    monitor once the key store is back (the activity is idempotent)."""
+    for round_ in range(DESTROY_ROUNDS):
+        try:
+            yield context.call_activity_with_retry(DESTROY_KEY, DESTROY_RETRY, key_name)
+            return
+        except Exception:
+            if round_ + 1 == DESTROY_ROUNDS:
+                raise
+            if not context.is_replaying:
+                log.warning("customer key not destroyed yet; trying again later",
+                            event="customer.key.retry", keyName=key_name)
+            yield context.create_timer(context.current_utc_datetime + DESTROY_PAUSE)
 
 
 @bp.activity_trigger(input_name="keyName", activity=DESTROY_KEY)

@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -254,3 +255,43 @@ def test_bad_erase_requests_are_problems(api: OrdersApi, uid: str, path: str, bo
     response = api.host.http("POST", "api/" + path.format(me=me), data=data, headers=headers)
     assert (response.status_code, response.json()["code"]) == (status, code)
     assert response.headers["Content-Type"].startswith("application/problem+json")
+
+
+def _minutes(event: dict[str, Any]) -> float:
+    """How far ahead of its creation a timer fires, in minutes."""
+    fire, made = (datetime.fromisoformat(str(event[k]).replace("Z", "+00:00"))
+                  for k in ("FireAt", "Timestamp"))
+    return (fire - made).total_seconds() / 60
+
+
+def test_an_erasure_outlasts_a_key_store_outage(api: OrdersApi, uid: str) -> None:
+    """The key store refuses the deletion (here: the key file is a folder); the workflow keeps
+    the erasure going in rounds instead of ending half done, and finishes once it is back."""
+    if api.stores.kind != "embedded":
+        pytest.skip("the outage is staged in the local key folder; one store kind suffices")
+    ivy = f"ivy-{uid}"
+    api.customer(ivy)
+    key_file = api.keys_dir / f"{customer_key_name(ivy)}.json"
+    saved = key_file.read_bytes()
+    key_file.unlink()
+    key_file.mkdir()  # unlink() now fails: the store is "down"
+    try:
+        sent = api.send("POST", f"customers/{ivy}/erase", None, ivy, "customer")
+        command_id = sent.json()["commandId"]
+
+        def waiting_a_round(status: dict[str, Any] | None) -> bool:
+            """A timer 30 minutes out: every retry of the round failed, the next waits."""
+            events = (status or {}).get("historyEvents") or []
+            return any(e["EventType"] == "TimerCreated" and _minutes(e) >= 20 for e in events)
+
+        status = until(lambda: api.host.status(command_id, history=True), waiting_a_round,
+                       timeout=60)
+        assert status["runtimeStatus"] == "Running"
+    finally:
+        key_file.rmdir()
+        key_file.write_bytes(saved)
+        key_file.chmod(0o600)
+    api.host.advance(31 * 60)
+    done = api.wait(command_id, ivy, "customer", timeout=60)
+    assert done["status"] == "succeeded", done
+    assert not key_file.exists()

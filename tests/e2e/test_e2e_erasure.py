@@ -210,6 +210,10 @@ def test_nothing_new_can_be_sealed_for_an_erased_customer(
     profile = api.send("POST", f"customers/{customer_id}/profile", {"email": "new@x.example"},
                        customer_id, "customer")
     assert (profile.status_code, profile.json()["code"]) == (404, "NotFound")
+    again_registered = api.send("POST", "customers", {"name": "Eve Again",
+                                                      "email": "eve@again.example"},
+                                customer_id, "customer")
+    assert (again_registered.status_code, again_registered.json()["code"]) == (404, "NotFound")
     assert not (api.keys_dir / f"{customer_key_name(customer_id)}.json").exists()
     again = erase(api, customer_id, "ada", "admin")
     assert (again["status"], again["error"]["code"]) == ("failed", "CustomerNotFound")

@@ -1,19 +1,25 @@
 """Crypto-erasure and rotation on Key Vault, over the real ``SecretClient``: deleting a
 customer's key deletes and purges the secret, leaves a tombstone that keeps the key from being
 created again, and is idempotent; a vault with purge protection keeps it recoverable, and says
-so in the log."""
+so in the log. Rotation gives every secret one new version and the views are rewritten under
+them."""
 
 from __future__ import annotations
 
 import base64
 import logging
+from pathlib import Path
 
 import pytest
 from keyvault_server import FakeKeyVault, StaticTokenCredential
 from test_keyvault_provider import PREFIX, Clock, provider_for
 
-from security.crypto import MASK, FieldCipher, field_aad
+from readmodels.reencrypt import reencrypt_view
+from readmodels.sqlite_views import SqliteViewStore
+from readmodels.views import CUSTOMER_SUMMARY
+from security.crypto import MASK, Envelope, FieldCipher, field_aad
 from security.keys import KeyErased, KeyNotFound, customer_key_name
+from security.rotation import Checkpoint, Resealer, rotate_keys
 
 AAD = field_aad("customer", "alice", "email")
 
@@ -87,3 +93,30 @@ def test_an_erasure_by_another_instance_reaches_this_one_within_its_ttl(
     assert FieldCipher(reader).reveal(envelope, AAD, allowed=True) == MASK
     with pytest.raises(KeyErased):
         reader.current(name)
+
+
+def test_rotation_on_key_vault_rotates_each_key_once_and_rewrites_the_views(
+        vault: FakeKeyVault, credential: StaticTokenCredential, tmp_path: Path) -> None:
+    provider = provider_for(vault, credential)
+    cipher = FieldCipher(provider)
+    views = SqliteViewStore(tmp_path / "views.db")
+    sealed = {}
+    for who in ("ann", "ben", "cat"):
+        aad = field_aad("customer", who, "email")
+        sealed[who] = cipher.encrypt(f"{who}@example.com", aad, key_name=customer_key_name(who))
+        views.create(CUSTOMER_SUMMARY, {"id": who, "customerId": who, "profile": {
+            "name": MASK, "email": sealed[who], "phone": None, "version": 1}})
+    before = {name: vault.versions(PREFIX + name) for name in provider.key_names()}
+    checkpoint = Checkpoint("run", "2026-12-06T00:00:00Z")
+    rotate_keys(provider, checkpoint, lambda _: None)
+    assert {name: len(vault.versions(PREFIX + name)) for name in before} == \
+        {name: len(versions) + 1 for name, versions in before.items()}
+    count = reencrypt_view(views, CUSTOMER_SUMMARY, Resealer(provider))
+    assert (count.fields, count.unreadable) == (3, 0)
+    reader = FieldCipher(provider_for(vault, credential))  # a fresh instance reads it all back
+    for who in sealed:
+        stored = views.read(CUSTOMER_SUMMARY, who, who)
+        assert stored is not None
+        email = stored.doc["profile"]["email"]
+        assert Envelope.parse(email).key_version == checkpoint.rotated[customer_key_name(who)]
+        assert reader.decrypt(email, field_aad("customer", who, "email")) == f"{who}@example.com"

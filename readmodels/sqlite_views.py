@@ -22,6 +22,7 @@ from readmodels.sqlite_file import open_database
 from readmodels.views import (
     CUSTOMER_ORDERS,
     CUSTOMER_SUMMARY,
+    MAX_NAMED_CUSTOMERS,
     ORDER_DETAILS,
     PRODUCTS,
     VIEWS,
@@ -51,6 +52,7 @@ _ORDER_INDEXES = (
     "(json_extract(body, '$.customerId'), sort_key)",
 )
 _CUSTOMER = "json_extract(d.body, '$.customerId')"
+_FEW_IDS = 2000  # an id prefix matching fewer is searched by the primary key's range
 # Beside each order_details generation, one row per (SKU, order): the list by SKU is an index
 # walk newest first however rare the SKU, written in the same transaction as the document.
 _SKUS = """CREATE TABLE IF NOT EXISTS "{t}__skus" (
@@ -182,19 +184,50 @@ class SqliteViewStore:
     def search_orders(self, *, id_prefix: str, name_part: str, tracking_number: str,
                       limit: int, after: str | None = None,
                       generation: int | None = None) -> list[dict[str, Any]]:
+        # One indexed query per criterion, each its newest ``limit``, merged here: an OR of
+        # them uses no index and walks the orders newest first until a page matches.
         with self._lock:
             table = self._resolve(ORDER_DETAILS, generation)
-            summaries = self._resolve(CUSTOMER_SUMMARY, None)
-            rows = self._db.execute(
-                f'SELECT body FROM "{table}" WHERE sort_key IS NOT NULL AND ('
-                "(?1 != '' AND substr(id, 1, length(?1)) = ?1) "
-                "OR (?2 != '' AND json_extract(body, '$.customerId') IN ("
-                f'SELECT pk FROM "{summaries}" WHERE instr(search_name, ?2) > 0)) '
-                "OR (?3 != '' AND tracking = ?3)) AND (?5 IS NULL OR sort_key < ?5) "
-                "ORDER BY sort_key DESC LIMIT ?4",
-                (id_prefix, name_part, tracking_number, limit, after),
-            ).fetchall()
-        return [json.loads(row[0]) for row in rows]
+            branches = []
+            if id_prefix:
+                branches.append(self._id_prefix_branch(table, id_prefix))
+            if name_part:
+                customers = self._customers_named(name_part)
+                marks = ", ".join("?" * len(customers))
+                if customers:
+                    branches.append((f"{_CUSTOMER} IN ({marks})", customers))
+            if tracking_number:
+                branches.append(("d.tracking = ?", [tracking_number]))
+            found: dict[str, tuple[str, str]] = {}
+            for clause, values in branches:
+                rows = self._db.execute(
+                    f'SELECT d.id, d.sort_key, d.body FROM "{table}" d WHERE '
+                    f"d.sort_key IS NOT NULL AND {clause}"
+                    f"{' AND d.sort_key < ?' if after else ''} "
+                    "ORDER BY d.sort_key DESC LIMIT ?",
+                    (*values, *([after] if after else []), limit)).fetchall()
+                found.update({row[0]: (row[1], row[2]) for row in rows})
+        return [json.loads(body) for _, body in sorted(found.values(), reverse=True)[:limit]]
+
+    def _id_prefix_branch(self, table: str, prefix: str) -> tuple[str, list[Any]]:
+        """A rare prefix: its few ids by the primary key's range (then sorted); a common one
+        (many ids, say ``o-``): the orders newest first, which soon fill a page."""
+        upper = prefix + "\U0010ffff"
+        few = self._db.execute(f'SELECT count(*) FROM (SELECT 1 FROM "{table}" WHERE pk >= ? '
+                               f"AND pk < ? LIMIT {_FEW_IDS})", (prefix, upper)).fetchone()[0]
+        if few < _FEW_IDS:
+            return "d.pk >= ? AND d.pk < ?", [prefix, upper]
+        return "substr(d.id, 1, length(?)) = ?", [prefix, prefix]
+
+    def _customers_named(self, name_part: str) -> list[str]:
+        """Customers whose name contains ``name_part``: those with the newest orders first, at
+        most MAX_NAMED_CUSTOMERS (as on Cosmos DB; enough for any first page, see there)."""
+        summaries = self._resolve(CUSTOMER_SUMMARY, None)
+        rows = self._db.execute(
+            f'SELECT pk FROM "{summaries}" WHERE instr(search_name, ?) > 0 '
+            "ORDER BY json_extract(body, '$.lastOrderKey') DESC LIMIT ?",
+            (name_part, MAX_NAMED_CUSTOMERS)).fetchall()
+        return [str(row[0]) for row in rows]
 
     def list_orders(self, where: OrderFilter, *, limit: int, after: str | None,
                     generation: int | None = None) -> list[dict[str, Any]]:

@@ -139,8 +139,8 @@ class ViewStore(Protocol):
         not copy the profile) contains ``name_part``, or whose tracking number equals
         ``tracking_number``; newest first, at most ``limit``, strictly after the sort key
         ``after``. ``generation`` is that of ``order_details``; summaries are read in their
-        active generation. Past the first page, a name matches among at most
-        ``MAX_NAMED_CUSTOMERS`` customers (those with the newest orders)."""
+        active generation. A name matches among at most ``MAX_NAMED_CUSTOMERS`` customers
+        (those with the newest orders; on the first page, enough for an exact answer)."""
         ...
 
     def list_orders(self, where: OrderFilter, *, limit: int, after: str | None,

@@ -36,7 +36,7 @@ def _load_local_settings() -> None:
 
 def _reencrypt(views: ViewStore, cache: QueryCache, view: str, resealer: Resealer,
                out: TextIO) -> ResealCount:
-    from projections.rebuild import Progress
+    from observability.progress import Progress
     from readmodels.cache_scopes import customer_scope, order_scope
     from readmodels.reencrypt import reencrypt_view
 
@@ -61,7 +61,7 @@ def _reencrypt(views: ViewStore, cache: QueryCache, view: str, resealer: Reseale
 
 def rotate(state: Path | None, *, reencrypt_only: bool, out: TextIO) -> int:
     from app_settings import get_settings
-    from projections.rebuild import Progress
+    from observability.progress import Progress
     from readmodels.factory import build_query_cache, build_view_store
     from readmodels.reencrypt import SEALED_VIEWS
     from security.providers import build_key_provider

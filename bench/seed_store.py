@@ -31,7 +31,7 @@ from contracts.order_events import (  # noqa: E402
 from contracts.payload import EventPayload  # noqa: E402
 from contracts.values import OrderLine, ShippingAddress  # noqa: E402
 from contracts.wire import format_timestamp  # noqa: E402
-from projections.projector import Projector  # noqa: E402
+from projections.projector import Projector, name_opener  # noqa: E402
 from readmodels.sqlite_archive import SqliteEventArchive  # noqa: E402
 from readmodels.sqlite_views import SqliteViewStore  # noqa: E402
 from security.crypto import FieldCipher, field_aad  # noqa: E402
@@ -47,7 +47,8 @@ class Seeder:
         orders_dir.mkdir(parents=True, exist_ok=True)
         self.archive = SqliteEventArchive(orders_dir / "event-archive.db")
         self.views = SqliteViewStore(orders_dir / "views.db")
-        self.projector = Projector(self.views, None)
+        self.projector = Projector(self.views, None, open_name=name_opener(
+            LocalKeyProvider(keys_dir)))
         self.cipher = FieldCipher(LocalKeyProvider(keys_dir))
 
     def emit(self, payload: EventPayload, aggregate: str, version: int, at: datetime,
@@ -63,10 +64,12 @@ class Seeder:
 
     def customer(self, customer_id: str, at: datetime) -> None:
         key = customer_key_name(customer_id)
-        email = self.cipher.encrypt(f"{customer_id}@example.com",
-                                    field_aad("customer", customer_id, "email"), key_name=key)
-        self.emit(CustomerRegistered(f"Seed {customer_id}", email, None, 10**12, "EUR"),
-                  customer_id, 1, at, customer_id)
+        name, email = (self.cipher.encrypt(value, field_aad("customer", customer_id, field),
+                                           key_name=key)
+                       for field, value in (("name", f"Seed {customer_id}"),
+                                            ("email", f"{customer_id}@example.com")))
+        self.emit(CustomerRegistered(name, email, None, 10**12, "EUR"), customer_id, 1, at,
+                  customer_id)
 
     def address(self, order_id: str, customer_id: str) -> ShippingAddress:
         key = customer_key_name(customer_id)

@@ -7,6 +7,8 @@ Orchestrator code is replayed: everything here is deterministic (time comes from
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +21,7 @@ from entities.errors import DomainError, Forbidden
 from entities.verbs import CUSTOMER, INVENTORY, ORDER  # noqa: F401 (re-exported for callers)
 from observability import durable
 from observability.events import stamp as stamp_events
-from security.command_seal import SealRejected, issuer_of, sealed_issuer
+from security.command_seal import SEAL_FIELD, SealRejected, issuer_of, sealed_issuer
 from security.principal import Principal
 from security.providers import app_key_provider
 
@@ -44,6 +46,7 @@ class Saga:
     acting_as: Principal | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     command: Command = field(init=False)
+    _command_wire: dict[str, Any] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.acting_as is None:
@@ -52,8 +55,8 @@ class Saga:
             self.acting_as = issuer_of(self.envelope) if self.context.is_replaying else \
                 sealed_issuer(self.envelope, self.context.instance_id, app_key_provider())
         durable.observe_start(self.context, self.envelope)
-        # The contract command the API built, decoded once (after its seal was checked).
-        self.command = COMMAND_TYPES[self.envelope["type"]].from_dict(self.envelope["command"])
+        # The contract command the API built (after its seal was checked).
+        self.command, self._command_wire = _decoded(self.context.instance_id, self.envelope)
 
     @property
     def command_id(self) -> str:
@@ -75,7 +78,7 @@ class Saga:
     def command_input(self, **fields: Any) -> dict[str, Any]:
         """The input of an entity verb that takes the client's command (``fields``: arguments
         beside it)."""
-        return {**fields, "command": self.command.to_dict(), "principal": self.principal,
+        return {**fields, "command": self._command_wire, "principal": self.principal,
                 "occurredAt": self.occurred_at}
 
     def call(self, entity: str, key: str, operation: str, data: dict[str, Any]) -> Any:
@@ -146,6 +149,29 @@ class Saga:
             **self.envelope.get("subject", {}),
             "error": error.to_dict(),  # code, message, and details (e.g. PriceChanged's price)
         })
+
+
+_DECODED: OrderedDict[tuple[str, str], tuple[Command, dict[str, Any]]] = OrderedDict()
+_DECODED_LIMIT = 512
+_DECODED_LOCK = threading.Lock()
+
+
+def _decoded(instance_id: str, envelope: dict[str, Any]) -> tuple[Command, dict[str, Any]]:
+    """The envelope's command, typed and in its wire form. Every episode of a workflow replays
+    from the same input, so each instance's command is decoded once per process (keyed by the
+    seal too, which differs for any other input under the same id)."""
+    seal = envelope.get(SEAL_FIELD)
+    key = (instance_id, str(seal.get("mac") if isinstance(seal, dict) else seal))
+    with _DECODED_LOCK:
+        decoded = _DECODED.get(key)
+    if decoded is None:
+        command = COMMAND_TYPES[envelope["type"]].from_dict(envelope["command"])
+        decoded = (command, command.to_dict())
+        with _DECODED_LOCK:
+            _DECODED[key] = decoded
+            while len(_DECODED) > _DECODED_LIMIT:
+                _DECODED.popitem(last=False)
+    return decoded
 
 
 def counted(workflow: Callable[[df.DurableOrchestrationContext], Steps]

@@ -9,7 +9,7 @@ CHECKOV_STAMP := .venv-checkov/.installed
 NPM_STAMP := tools/node_modules/.installed
 # Domain, security and read-model code is held to mypy --strict.
 STRICT := entities security contracts readmodels observability projections/fold.py \
-	projections/projector.py projections/rebuild.py projections/products.py
+	projections/projector.py projections/rebuild.py projections/products.py projections/history.py
 
 # The soak's offered load: half of the orders bench's measured peak on this machine.
 SOAK_RATE ?= 40

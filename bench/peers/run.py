@@ -191,7 +191,7 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def plot(report: dict[str, Any], path: Path) -> None:
-    workflows = [w for w in WORKFLOWS if w in report["summary"]]
+    workflows = [w for w in WORKFLOWS if report["summary"].get(w)]
     engines = report["engines"]
     fig, ax = plt.subplots(figsize=(9, 5))
     width = 0.8 / len(engines)

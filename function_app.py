@@ -5,7 +5,11 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from activities import publish_events
-from api import commands, health, openapi, queries, status
+from api import health
+from api.commands import routes as commands
+from api.commands import status
+from api.openapi import route as openapi
+from api.queries import routes as queries
 from app_settings import get_settings
 from entities import triggers
 from observability import azure_monitor

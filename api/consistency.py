@@ -27,8 +27,8 @@ from typing import Any
 import azure.functions as func
 
 from api.problems import ApiError
-from api.query_params import invalid
-from api.read_through import wait_for
+from api.queries.query_params import invalid
+from api.queries.read_through import wait_for
 from readmodels.factory import view_store
 from readmodels.views import CUSTOMER_ORDERS, CUSTOMER_SUMMARY, DOC_ID, ORDER_DETAILS, PRODUCTS
 from security.command_seal import SEAL_KEY_NAME

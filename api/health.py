@@ -16,6 +16,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from api.http import json_response
+from api.routes import http_route
 from app_settings import get_settings
 from observability.health import HealthChecker, Probe
 from readmodels.factory import event_archive, query_cache, view_store
@@ -66,7 +67,7 @@ def may_see_details(req: func.HttpRequest) -> bool:
     return principal.has_role(Role.SUPPORT, Role.ADMIN)
 
 
-@bp.route(route="health", methods=["GET"])
+@http_route(bp, "getHealth")
 def api_health(req: func.HttpRequest) -> func.HttpResponse:
     report = checker().report()
     body = report.detailed() if may_see_details(req) else report.public()

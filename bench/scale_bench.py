@@ -749,7 +749,7 @@ def query_latency(host: DevhostClient, customers: int, per_customer: int,
                   samples: int, seed: int) -> Doc:
     """Order details, a customer's first page and a page at a random depth, and the summary, as
     the customer; each resource read twice (the first read misses the query cache)."""
-    from api.query_params import Continuation
+    from api.queries.query_params import Continuation
 
     rng = random.Random(seed)
     session = host.session

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 import pytest
 from api_builders import request
 
+from api.commands.status import command_view
+from api.commands.submission import command_id_for, fingerprint, idempotency_key
 from api.problems import ApiError
-from api.status import command_view
-from api.submission import command_id_for, fingerprint, idempotency_key
 from security.principal import Principal
 
 ALICE = Principal("alice", roles=frozenset({"customer"}))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from api.openapi_doc import openapi_document
+from api.openapi.document import openapi_document
 from app_settings import SettingsError, load_settings, parse_duration
 from readmodels.sqlite_archive import SqliteEventArchive
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.view_render import render_order
+from api.queries.view_render import render_order
 from security.principal import Principal
 
 

@@ -17,11 +17,11 @@ import azure.functions as func
 import jsonschema_rs
 import pytest
 
-from api import query_params as qp
 from api import schemas
 from api.http import read_json_object
-from api.openapi_doc import COMMAND_FAILURES, openapi_document
+from api.openapi.document import COMMAND_FAILURES, openapi_document
 from api.problems import ApiError
+from api.queries import query_params as qp
 from entities.errors import error_codes
 
 ROOT = Path(__file__).resolve().parents[2]

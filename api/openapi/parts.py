@@ -4,15 +4,15 @@ Request schemas come from the same ``Field`` tables the API enforces, so the con
 says what the app takes: a plain text field carries the app's text pattern, an optional field
 may be ``null`` (it counts as absent), and rules JSON Schema cannot say are stated in words and
 in an ``x-`` keyword (``x-unique-by``). Query parameters have the closed formats
-``api/query_params.py`` checks.
+``api/queries/query_params.py`` checks.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from api import query_params as qp
 from api.problems import STATUS_BY_CODE
+from api.queries import query_params as qp
 from api.schemas import ID, SKU, TEXT, Field
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -67,7 +67,7 @@ def object_schema(properties: dict[str, Field]) -> dict[str, Any]:
     }
 
 
-def _problems(*codes: str) -> dict[str, Any]:
+def problems(*codes: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for code in codes:
         status = str(STATUS_BY_CODE[code])
@@ -77,15 +77,18 @@ def _problems(*codes: str) -> dict[str, Any]:
     return out
 
 
-def _command(summary: str, operation_id: str, body: dict[str, Field], subject: str, *,
-             params: list[str], roles: str, links: dict[str, Any]) -> dict[str, Any]:
+def command_operation(summary: str, operation_id: str, body: dict[str, Field],
+                      subject: str, *, params: list[str], roles: str,
+                      links: dict[str, Any]) -> dict[str, Any]:
+    """A command: 202 with its status link (the route table says where it lives)."""
     optional = not any(spec.required for spec in body.values())
-    return {"post": {
+    return {
         "operationId": operation_id,
         "summary": summary,
         "description": f"Allowed: {roles}. Answers 202; poll the Location."
                        + (" The body may be empty." if optional else ""),
-        "parameters": [_path(p) for p in params] + [{"$ref": "#/components/parameters/IdemKey"}],
+        "parameters": [*(path_param(p) for p in params),
+                       {"$ref": "#/components/parameters/IdemKey"}],
         "requestBody": {"required": not optional, "content": {
             "application/json": {"schema": object_schema(body)}}},
         "responses": {
@@ -95,17 +98,17 @@ def _command(summary: str, operation_id: str, body: dict[str, Field], subject: s
                 "content": {"application/json": {"schema": _accepted(subject)}},
                 "links": {"status": {"operationId": "getCommandStatus", "parameters": {
                     "commandId": "$response.body#/commandId"}}, **links}},
-            **_problems("ValidationFailed", "Unauthenticated", "Forbidden", "NotFound",
+            **problems("ValidationFailed", "Unauthenticated", "Forbidden", "NotFound",
                         "IdempotencyKeyReused", "PayloadTooLarge", "UnsupportedMediaType"),
         },
-    }}
+    }
 
 
 def link(operation_id: str, **parameters: str) -> dict[str, Any]:
     return {"operationId": operation_id, "parameters": parameters}
 
 
-def _path(name: str) -> dict[str, Any]:
+def path_param(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True,
             "schema": {"type": "string", "pattern": f"^{PATH_PATTERNS[name]}$"}}
 
@@ -131,25 +134,27 @@ IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
                                 "it matches", "schema": {"type": "string"}}
 
 
-def _query(summary: str, operation_id: str, roles: str, params: list[dict[str, Any]],
-           answer: dict[str, Any], links: dict[str, Any] | None = None) -> dict[str, Any]:
+def query_operation(summary: str, operation_id: str, roles: str, params: list[dict[str, Any]],
+                    answer: dict[str, Any], links: dict[str, Any] | None = None
+                    ) -> dict[str, Any]:
+    """A query of a view: 200 or 304, with the view's headers."""
     ok: dict[str, Any] = {"description": "OK", "headers": VIEW_HEADERS,
                           "content": {"application/json": {"schema": answer}}}
     if links:
         ok["links"] = links
-    return {"get": {
+    return {
         "operationId": operation_id,
         "summary": summary,
         "description": f"Allowed: {roles}. Unknown query parameters are 400.",
         "parameters": [*params, IF_NONE_MATCH],
         "responses": {"200": ok, "304": {"description": "Not modified", "headers": VIEW_HEADERS},
-                      **_problems("ValidationFailed", "Unauthenticated", "Forbidden",
+                      **problems("ValidationFailed", "Unauthenticated", "Forbidden",
                                   "NotFound", "StaleView")},
-    }}
+    }
 
 
-def _q(name: str) -> dict[str, Any]:
-    """A query parameter in the closed format ``api/query_params.py`` checks."""
+def query_param(name: str) -> dict[str, Any]:
+    """A query parameter in the closed format ``api/queries/query_params.py`` checks."""
     schemas: dict[str, dict[str, Any]] = {
         "minVersion": {"type": "integer", "minimum": 0, "maximum": qp.MAX_MIN_VERSION,
                        "description": "read your writes: wait (briefly) for the view to "

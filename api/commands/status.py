@@ -17,11 +17,12 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from api import my_commands
-from api.command_view import RUNNING as _RUNNING
-from api.command_view import command_view, parsed_json, runtime_of, with_token
+from api.commands import my_commands
+from api.commands.command_view import RUNNING as _RUNNING
+from api.commands.command_view import command_view, parsed_json, runtime_of, with_token
 from api.http import authenticate, guarded, json_response
 from api.problems import ApiError
+from api.routes import http_route
 from app_settings import get_settings
 from observability.edge import observe_query
 from security import policy
@@ -78,7 +79,7 @@ async def _status(req: func.HttpRequest, client: df.DurableOrchestrationClient) 
                          headers={"Preference-Applied": f"wait={wait}"})
 
 
-@bp.route(route="commands/{commandId}", methods=["GET"])
+@http_route(bp, "getCommandStatus")
 @bp.durable_client_input(client_name="client")
 async def api_command_status(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
@@ -86,7 +87,7 @@ async def api_command_status(
     return await observe_query(req, "command_status", lambda: guarded(lambda: _status(req, client)))
 
 
-@bp.route(route="commands", methods=["GET"])
+@http_route(bp, "listMyCommands")
 @bp.durable_client_input(client_name="client")
 async def api_my_commands(
     req: func.HttpRequest, client: df.DurableOrchestrationClient

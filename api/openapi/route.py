@@ -6,11 +6,12 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from api.http import json_response
-from api.openapi_doc import openapi_document
+from api.openapi.document import openapi_document
+from api.routes import http_route
 
 bp = df.Blueprint()
 
 
-@bp.route(route="openapi.json", methods=["GET"])
+@http_route(bp, "getOpenApi")
 def api_openapi(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(openapi_document())

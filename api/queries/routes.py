@@ -14,19 +14,29 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from api import consistency, order_history, order_lists
-from api import query_params as qp
+from api import consistency
 from api.problems import ApiError
-from api.query_base import NO_CUSTOMER, NO_ORDER, caller, fresh_enough, require, serve, version_of
-from api.read_through import Read, cached, view_response, wait_for
-from api.schemas import ID, SKU, check_route_id
-from api.view_render import (
+from api.queries import order_history, order_lists
+from api.queries import query_params as qp
+from api.queries.query_base import (
+    NO_CUSTOMER,
+    NO_ORDER,
+    caller,
+    fresh_enough,
+    require,
+    serve,
+    version_of,
+)
+from api.queries.read_through import Read, cached, view_response, wait_for
+from api.queries.view_render import (
     cacheable_order,
     render_list_item,
     render_order,
     render_product,
     render_summary,
 )
+from api.routes import http_route
+from api.schemas import ID, SKU, check_route_id
 from projections.fold import with_customer
 from readmodels.cache_scopes import customer_scope, order_scope, product_scope
 from readmodels.factory import query_cache, view_store
@@ -182,37 +192,37 @@ def get_product(req: func.HttpRequest) -> func.HttpResponse:
 
 # -- routes --------------------------------------------------------------------------------
 
-@bp.route(route="orders/{orderId}", methods=["GET"])
+@http_route(bp, "getOrder")
 async def api_get_order(req: func.HttpRequest) -> func.HttpResponse:
     return await serve(get_order, req, "order")
 
 
-@bp.route(route="orders/{orderId}/events", methods=["GET"])
+@http_route(bp, "getOrderEvents")
 async def api_order_events(req: func.HttpRequest) -> func.HttpResponse:
     return await serve(order_history.get_order_events, req, "order_events")
 
 
-@bp.route(route="customers/{customerId}/orders", methods=["GET"])
+@http_route(bp, "listCustomerOrders")
 async def api_list_customer_orders(req: func.HttpRequest) -> func.HttpResponse:
     return await serve(list_orders, req, "customer_orders")
 
 
-@bp.route(route="customers/{customerId}/summary", methods=["GET"])
+@http_route(bp, "getCustomerSummary")
 async def api_customer_summary(req: func.HttpRequest) -> func.HttpResponse:
     return await serve(get_summary, req, "customer_summary")
 
 
-@bp.route(route="orders", methods=["GET"])
+@http_route(bp, "listOrders")
 async def api_list_orders(req: func.HttpRequest) -> func.HttpResponse:
     return await serve(order_lists.orders, req,
                        "search" if req.params.get("search") else "orders")
 
 
-@bp.route(route="products", methods=["GET"])
+@http_route(bp, "listProducts")
 async def api_list_products(req: func.HttpRequest) -> func.HttpResponse:
     return await serve(order_lists.list_products, req, "products")
 
 
-@bp.route(route="products/{sku}", methods=["GET"])
+@http_route(bp, "getProduct")
 async def api_get_product(req: func.HttpRequest) -> func.HttpResponse:
     return await serve(get_product, req, "product")

@@ -19,9 +19,9 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from api import query_params as qp
-from api.command_view import command_view, parsed_json, with_token
+from api.commands.command_view import command_view, parsed_json, with_token
 from api.http import authenticate, json_response
+from api.queries import query_params as qp
 from app_settings import get_settings
 from security.principal import Principal
 

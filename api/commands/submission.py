@@ -20,8 +20,8 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
+from api.commands.my_commands import issuer_tag
 from api.http import json_response
-from api.my_commands import issuer_tag
 from api.problems import ApiError
 from contracts.wire import format_timestamp
 from observability import correlation

@@ -9,10 +9,10 @@ from typing import Any
 
 import azure.functions as func
 
-from api import query_params as qp
 from api.http import authenticate, guarded
 from api.problems import ApiError
-from api.read_through import Read, stale, wait_for
+from api.queries import query_params as qp
+from api.queries.read_through import Read, stale, wait_for
 from app_settings import get_settings
 from observability.edge import observe_query
 from security.policy import Access

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from api.problems import ApiError
 from contracts.wire import format_timestamp
@@ -92,8 +93,10 @@ class Continuation:
         return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode("ascii")
 
 
-def continuation(params: Mapping[str, str], current_status: str | None) -> Continuation | None:
-    """The decoded token, or a 400 for anything we did not issue for this very filter."""
+def _token(params: Mapping[str, str], field: str, valid_after: Callable[[str], bool]
+           ) -> tuple[str, Any] | None:
+    """A page token's ``after`` and its ``field`` (what query it belongs to), or a 400 for
+    anything this API did not issue."""
     raw = params.get("continuation")
     if raw is None or raw == "":
         return None
@@ -101,11 +104,20 @@ def continuation(params: Mapping[str, str], current_status: str | None) -> Conti
         if len(raw) > MAX_TOKEN_CHARS or not _TOKEN.fullmatch(raw):
             raise ValueError
         decoded = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-        after, token_status = decoded["a"], decoded["s"]
-        if not isinstance(after, str) or not SORT_KEY.fullmatch(after):
+        after = decoded["a"]
+        if not isinstance(after, str) or not valid_after(after):
             raise ValueError
+        return after, decoded[field]
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
         raise invalid("continuation", "is not a token this API issued") from None
+
+
+def continuation(params: Mapping[str, str], current_status: str | None) -> Continuation | None:
+    """The decoded token, or a 400 for anything we did not issue for this very filter."""
+    token = _token(params, "s", lambda after: SORT_KEY.fullmatch(after) is not None)
+    if token is None:
+        return None
+    after, token_status = token
     if token_status != (current_status or ""):
         raise invalid("continuation", "belongs to a query with another status filter")
     return Continuation(after, current_status)
@@ -178,18 +190,10 @@ def _fingerprint(scope: str) -> str:
 def cursor(params: Mapping[str, str], scope: str,
            valid_after: Callable[[str], bool]) -> Cursor | None:
     """The decoded ``continuation``, or a 400 for anything we did not issue for this query."""
-    raw = params.get("continuation")
-    if raw is None or raw == "":
+    token = _token(params, "q", valid_after)
+    if token is None:
         return None
-    try:
-        if len(raw) > MAX_TOKEN_CHARS or not _TOKEN.fullmatch(raw):
-            raise ValueError
-        decoded = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-        after, fingerprint = decoded["a"], decoded["q"]
-        if not isinstance(after, str) or not valid_after(after):
-            raise ValueError
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise invalid("continuation", "is not a token this API issued") from None
+    after, fingerprint = token
     if fingerprint != _fingerprint(scope):
         raise invalid("continuation", "belongs to a query with other filters")
     return Cursor(after, scope)

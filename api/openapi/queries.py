@@ -1,6 +1,6 @@
 """The OpenAPI of the read side's newer queries: order history and time travel, the staff order
 list (search pages too), the catalog list, the caller's commands, and the consistency token
-every query takes. ``extend`` adds them to the document ``api/openapi_doc.py`` builds."""
+every query takes. ``extend`` adds them to the document ``api/openapi/document.py`` builds."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import copy
 from typing import Any
 
 from api import consistency
-from api import query_params as qp
-from api.openapi_spec import IF_NONE_MATCH, VIEW_HEADERS, _path, _problems, _q, _query, link
+from api.openapi.parts import link, path_param, problems, query_operation, query_param
+from api.queries import query_params as qp
 from api.schemas import ID, SKU
 
 TIME = {"type": "string", "format": "date-time"}
@@ -19,7 +19,7 @@ TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,200}\.[A-Za-z0-9_-]{22}$"
 
 
 def _optional(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    """As ``openapi_spec._q``: the host drops an empty value, so empty counts as absent."""
+    """As ``parts.query_param``: the host drops an empty value, so empty counts as absent."""
     return {"name": name, "in": "query", "required": False,
             "description": f"{description} An empty value counts as absent.",
             "schema": {"anyOf": [schema, {"const": ""}]}}
@@ -47,7 +47,7 @@ LIST_FILTERS = [
     _optional("placedFrom", TIME, "Placed at or after this time."),
     _optional("placedTo", TIME, "Placed before this time."),
 ]
-SEARCH = _optional("search", _q("search")["schema"],
+SEARCH = _optional("search", query_param("search")["schema"],
                    "Search instead of listing: an order id prefix, part of a customer's name or "
                    "a tracking number (support and admin only); the filters do not apply.")
 ORDER_ITEM = {"type": "object", "required": ["orderId", "customerId", "status", "total",
@@ -87,7 +87,7 @@ ORDER_LINK = {"order": link("getOrder", orderId="$response.body#/items/0/orderId
               "history": link("getOrderEvents", orderId="$response.body#/items/0/orderId")}
 
 
-MY_COMMANDS = {"get": {
+MY_COMMANDS = {
     "operationId": "listMyCommands",
     "summary": "The caller's recent commands, newest first, with their status",
     "description": "Allowed: any signed-in caller, who sees only the commands they sent "
@@ -95,13 +95,13 @@ MY_COMMANDS = {"get": {
     "parameters": [
         _optional("mine", {"const": "true"}, "Only your own commands (the only list there "
                                              "is); `?mine` alone is the same."),
-        _q("limit")],
+        query_param("limit")],
     "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
         "type": "object", "required": ["items"], "properties": {"items": {
             "type": "array", "items": {"$ref": "#/components/schemas/CommandStatus"}}}}}},
         "links": {"status": link("getCommandStatus",
                                  commandId="$response.body#/items/0/commandId")}},
-        **_problems("ValidationFailed", "Unauthenticated")}}}
+        **problems("ValidationFailed", "Unauthenticated")}}
 
 
 def _with_after(operation: dict[str, Any]) -> None:
@@ -110,49 +110,53 @@ def _with_after(operation: dict[str, Any]) -> None:
         operation["parameters"].insert(len(operation["parameters"]) - 1, AFTER)
 
 
-def _new_paths() -> dict[str, Any]:
-    return {
-        "/api/orders/{orderId}/events": _query(
+def _new_operations() -> list[dict[str, Any]]:
+    return [
+        query_operation(
             "An order's history: its events in version order, with actor and time",
             "getOrderEvents", "owner, support, admin (another customer: 404)",
-            [_path("orderId"), _q("limit"), CONTINUATION, _q("minVersion"), AFTER], EVENTS,
+            [path_param("orderId"), query_param("limit"), CONTINUATION,
+             query_param("minVersion"), AFTER], EVENTS,
             {"order": link("getOrder", orderId="$response.body#/orderId")}),
-        "/api/products": _query(
+        query_operation(
             "The catalog, by SKU (fulfilment, support and admin also see onHand and reserved)",
             "listProducts", "any signed-in caller",
             [_optional("q", TEXT_FILTER, "Only products whose name contains this text "
-                                         "(ignoring case)."), _q("limit"), CONTINUATION, AFTER],
+                                         "(ignoring case)."), query_param("limit"),
+             CONTINUATION, AFTER],
             PRODUCT_PAGE, {"product": link("getProduct", sku="$response.body#/items/0/sku")}),
-        "/api/commands": MY_COMMANDS,
-    }
+        MY_COMMANDS,
+    ]
 
 
-def extend(document: dict[str, Any]) -> dict[str, Any]:
-    """The document with the newer queries, and ``after`` on every query."""
-    doc = copy.deepcopy(document)
-    paths = doc["paths"]
-    paths["/api/orders"]["get"] = _query(
+def extend(operations: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The operations with the newer queries, and ``after`` on every query of a view."""
+    ops = copy.deepcopy(operations)
+    ops["listOrders"] = query_operation(
         "List orders, newest first (or search them)", "listOrders",
         "support, admin (every order); a customer (their own orders; search: 403)",
-        [SEARCH, *LIST_FILTERS, _q("limit"), CONTINUATION, _q("minVersion"), AFTER],
-        ORDER_PAGE, ORDER_LINK)["get"]
-    order = paths["/api/orders/{orderId}"]["get"]
-    order["parameters"][-1:-1] = [
+        [SEARCH, *LIST_FILTERS, query_param("limit"), CONTINUATION, query_param("minVersion"),
+         AFTER], ORDER_PAGE, ORDER_LINK)
+    ops["getOrder"]["parameters"][-1:-1] = [
         _optional("asOfVersion", {"type": "integer", "minimum": 1,
                                   "maximum": qp.MAX_MIN_VERSION},
                   "Time travel: the order as it was at this version (404 if it has none)."),
         _optional("asOf", TIME, "Time travel: the order as it was at this time (404 if it was "
                                 "not placed yet)."),
     ]
-    paths.update(_new_paths())
-    for item in paths.values():
-        operation = item.get("get")
-        if operation and operation.get("responses", {}).get("304"):  # the view queries
+    ops.update({operation["operationId"]: operation for operation in _new_operations()})
+    for operation in ops.values():
+        if operation.get("responses", {}).get("304"):  # the view queries
             _with_after(operation)
-    status = doc["components"]["schemas"]["CommandStatus"]["properties"]
+    return ops
+
+
+def extend_components(document: dict[str, Any]) -> dict[str, Any]:
+    """The command status names the token every query takes."""
+    status = document["components"]["schemas"]["CommandStatus"]["properties"]
     status["consistencyToken"] = {"type": "string", "description": "succeeded commands: "
                                   "pass it as `after` to any query to read this write"}
-    return doc
+    return document
 
 
-__all__ = ["IF_NONE_MATCH", "VIEW_HEADERS", "_problems", "extend"]
+__all__ = ["extend", "extend_components"]

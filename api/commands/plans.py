@@ -11,11 +11,11 @@ from typing import Any, TypeAlias
 
 import azure.durable_functions as df
 
+from api.commands.order_access import order_for_command, require_role
+from api.commands.submission import Submission
 from api.edge_crypto import seal_address, seal_customer_field
-from api.order_access import order_for_command, require_role
 from api.problems import ApiError
 from api.schemas import ID, SKU, check_route_id
-from api.submission import Submission
 from orchestrators import names
 from security import policy
 from security.policy import Access

@@ -15,12 +15,12 @@ from typing import Any
 import azure.functions as func
 
 from api import consistency
-from api import query_params as qp
 from api.problems import ApiError
-from api.query_base import NO_ORDER, caller, require
-from api.read_through import stale, view_response, wait_for
+from api.queries import query_params as qp
+from api.queries.query_base import NO_ORDER, caller, require
+from api.queries.read_through import stale, view_response, wait_for
+from api.queries.view_render import render_event, render_order
 from api.schemas import ID, check_route_id
-from api.view_render import render_event, render_order
 from projections.fold import with_customer
 from projections.history import order_as_of
 from readmodels.factory import event_archive, view_store

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from api import openapi_queries, schemas
-from api.openapi_spec import (
+from api import schemas
+from api.openapi import queries as openapi_queries
+from api.openapi.parts import (
     COMMAND_ID,
-    _command,
-    _path,
-    _problems,
-    _q,
-    _query,
+    command_operation,
     link,
+    path_param,
+    problems,
+    query_operation,
+    query_param,
 )
 from api.problems import STATUS_BY_CODE
+from api.routes import openapi_paths
 from contracts.events import CONTRACT_VERSION
 from entities.errors import error_codes
 
@@ -27,7 +29,7 @@ COMMAND_TYPES = ["RegisterCustomer", "SetCreditLimit", "PriceProduct", "AdjustSt
                  "PlaceOrder", "ShipOrder", "DeliverOrder", "CancelOrder", "ChangeAddress",
                  "ChangeProfile", "EraseCustomer", "RotateKeys"]
 # What a failed command's error.code may be: the domain's codes, and InternalError for a
-# workflow that itself failed (api/status.py). docs/api.md, "Command failures", names each.
+# workflow that itself failed (api/commands/status.py). docs/api.md, "Command failures", names each.
 COMMAND_FAILURES = sorted(error_codes() | {"InternalError"})
 TIME = {"type": "string", "format": "date-time"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
@@ -131,79 +133,70 @@ PRODUCT_LINKS = {
 }
 
 
-def at_least_one_of(path: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+def at_least_one_of(post: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     """A command whose body must name at least one of ``fields`` (not null): the body is
     then required, and JSON Schema says which (``anyOf``)."""
-    post = path["post"]
     post["requestBody"]["required"] = True
     schema = post["requestBody"]["content"]["application/json"]["schema"]
     schema["anyOf"] = [{"required": [name], "properties": {name: {"type": "string"}}}
                        for name in fields]
     post["description"] = post["description"].replace(" The body may be empty.", "")
-    return path
+    return post
 
 
-def _paths() -> dict[str, Any]:
-    return {
-        "/api/customers": _command("Register a customer", "registerCustomer",
-                                   schemas.REGISTER_CUSTOMER, "customerId", params=[],
-                                   roles="the customer themself, support, admin",
-                                   links=CUSTOMER_LINKS),
-        "/api/customers/{customerId}/credit-limit": {"put": _command(
-            "Set a credit limit", "setCreditLimit", schemas.SET_CREDIT_LIMIT, "customerId",
-            params=["customerId"], roles="admin", links=CUSTOMER_LINKS)["post"]},
-        "/api/customers/{customerId}/profile": at_least_one_of(_command(
+def _operations() -> list[dict[str, Any]]:
+    """Every operation the document describes; ``api/routes.py`` places each at its path."""
+    return [
+        command_operation("Register a customer", "registerCustomer", schemas.REGISTER_CUSTOMER,
+                          "customerId", params=[],
+                          roles="the customer themself, support, admin", links=CUSTOMER_LINKS),
+        command_operation("Set a credit limit", "setCreditLimit", schemas.SET_CREDIT_LIMIT,
+                          "customerId", params=["customerId"], roles="admin",
+                          links=CUSTOMER_LINKS),
+        at_least_one_of(command_operation(
             "Change a customer's name, email or phone (each encrypted at the edge; give at "
             "least one)", "changeProfile", schemas.CHANGE_PROFILE,
             "customerId", params=["customerId"],
             roles="the customer themself, support, admin", links=CUSTOMER_LINKS),
             ("name", "email", "phone")),
-        "/api/customers/{customerId}/erase": _command(
+        command_operation(
             "Erase a customer (right to erasure): their field key is destroyed, so their "
             "email, phone and shipping addresses can never be decrypted again; their name and "
             "contact show as \"***\" from then on. Orders and totals stay. Irreversible.",
             "eraseCustomer", schemas.ERASE_CUSTOMER, "customerId", params=["customerId"],
             roles="the customer themself, support, admin", links=CUSTOMER_LINKS),
-        "/api/key-rotations": _command(
+        command_operation(
             "Rotate every field key, then re-encrypt the views under the new versions (the "
             "orchestration `rotate_keys`; its progress is in the command status)",
             "rotateKeys", schemas.ROTATE_KEYS, "commandId", params=[], roles="admin",
             links={}),
-        "/api/products/{sku}/stock": _command(
-            "Adjust stock", "adjustStock", schemas.ADJUST_STOCK, "sku", params=["sku"],
-            roles="fulfilment, admin", links=PRODUCT_LINKS),
-        "/api/products/{sku}": {
-            "put": _command("Set a product's catalog entry (name, price)", "priceProduct",
-                            schemas.PRICE_PRODUCT, "sku", params=["sku"],
-                            roles="fulfilment, admin", links=PRODUCT_LINKS)["post"],
-            **_query("A product: name, price, currency and available units (fulfilment, "
-                     "support and admin also see onHand and reserved)", "getProduct",
-                     "any signed-in caller", [_path("sku"), _q("minVersion")], PRODUCT),
-        },
-        "/api/orders": {
-            **_command("Place an order", "placeOrder", schemas.PLACE_ORDER, "orderId",
-                       params=[], roles="customer (for self), support and admin (for anyone)",
-                       links=ORDER_LINKS),
-            **_query("Search orders", "searchOrders", "support, admin",
-                     [_q("search"), _q("limit"), _q("minVersion")], SEARCH,
-                     {"order": link("getOrder", orderId="$response.body#/items/0/orderId")}),
-        },
-        "/api/orders/{orderId}/ship": _command(
-            "Ship", "shipOrder", schemas.SHIP_ORDER, "orderId", params=["orderId"],
-            roles="fulfilment, admin", links=ORDER_LINKS),
-        "/api/orders/{orderId}/deliver": _command(
-            "Deliver", "deliverOrder", schemas.DELIVER_ORDER, "orderId", params=["orderId"],
-            roles="fulfilment, admin", links=ORDER_LINKS),
-        "/api/orders/{orderId}/cancel": _command(
-            "Cancel", "cancelOrder", schemas.CANCEL_ORDER, "orderId", params=["orderId"],
-            roles="owner (before shipment), support, admin", links=ORDER_LINKS),
-        "/api/orders/{orderId}/address": _command(
-            "Change the shipping address", "changeAddress", schemas.CHANGE_ADDRESS, "orderId",
-            params=["orderId"], roles="owner (before shipment), support, admin",
-            links=ORDER_LINKS),
-        "/api/commands/{commandId}": {"get": {
+        command_operation("Adjust stock", "adjustStock", schemas.ADJUST_STOCK, "sku",
+                          params=["sku"], roles="fulfilment, admin", links=PRODUCT_LINKS),
+        command_operation("Set a product's catalog entry (name, price)", "priceProduct",
+                          schemas.PRICE_PRODUCT, "sku", params=["sku"],
+                          roles="fulfilment, admin", links=PRODUCT_LINKS),
+        query_operation("A product: name, price, currency and available units (fulfilment, "
+                        "support and admin also see onHand and reserved)", "getProduct",
+                        "any signed-in caller", [path_param("sku"), query_param("minVersion")],
+                        PRODUCT),
+        command_operation("Place an order", "placeOrder", schemas.PLACE_ORDER, "orderId",
+                          params=[],
+                          roles="customer (for self), support and admin (for anyone)",
+                          links=ORDER_LINKS),
+        command_operation("Ship", "shipOrder", schemas.SHIP_ORDER, "orderId",
+                          params=["orderId"], roles="fulfilment, admin", links=ORDER_LINKS),
+        command_operation("Deliver", "deliverOrder", schemas.DELIVER_ORDER, "orderId",
+                          params=["orderId"], roles="fulfilment, admin", links=ORDER_LINKS),
+        command_operation("Cancel", "cancelOrder", schemas.CANCEL_ORDER, "orderId",
+                          params=["orderId"], roles="owner (before shipment), support, admin",
+                          links=ORDER_LINKS),
+        command_operation("Change the shipping address", "changeAddress",
+                          schemas.CHANGE_ADDRESS, "orderId", params=["orderId"],
+                          roles="owner (before shipment), support, admin", links=ORDER_LINKS),
+        {
             "operationId": "getCommandStatus",
-            "summary": "A command's status", "parameters": [_path("commandId"), PREFER_WAIT],
+            "summary": "A command's status",
+            "parameters": [path_param("commandId"), PREFER_WAIT],
             "description": "Allowed: the command's sender, support, admin (others, and a "
                            "malformed id: 404). With `Prefer: wait=N` (RFC 7240) an "
                            "unfinished command is answered when it finishes or after N "
@@ -215,25 +208,25 @@ def _paths() -> dict[str, Any]:
                 "headers": {"Preference-Applied": {
                     "description": "`wait=N`: the wait granted, when one was asked for",
                     "schema": {"type": "string"}}}},
-                **_problems("Unauthenticated", "NotFound")}}},
-        "/api/orders/{orderId}": _query(
+                **problems("Unauthenticated", "NotFound")}},
+        query_operation(
             "An order", "getOrder", "owner, support, admin",
-            [_path("orderId"), _q("minVersion")], ORDER,
+            [path_param("orderId"), query_param("minVersion")], ORDER,
             {"ship": link("shipOrder", orderId="$response.body#/orderId"),
              "cancel": link("cancelOrder", orderId="$response.body#/orderId"),
              "summary": link("getCustomerSummary",
                              customerId="$response.body#/customerId")}),
-        "/api/customers/{customerId}/orders": _query(
+        query_operation(
             "A customer's orders", "listCustomerOrders", "the customer, support, admin",
-            [_path("customerId"), _q("status"), _q("limit"), _q("continuation"),
-             _q("minVersion")], ORDER_LIST,
+            [path_param("customerId"), query_param("status"), query_param("limit"),
+             query_param("continuation"), query_param("minVersion")], ORDER_LIST,
             {"order": link("getOrder", orderId="$response.body#/items/0/orderId")}),
-        "/api/customers/{customerId}/summary": _query(
+        query_operation(
             "A customer's summary", "getCustomerSummary", "the customer, support, admin",
-            [_path("customerId"), _q("minVersion")], SUMMARY,
+            [path_param("customerId"), query_param("minVersion")], SUMMARY,
             {"orders": link("listCustomerOrders",
                             customerId="$response.body#/customerId")}),
-        "/api/health": {"get": {
+        {
             "operationId": "getHealth",
             "summary": "Whether the dependencies answer",
             "security": [],
@@ -244,22 +237,24 @@ def _paths() -> dict[str, Any]:
                 "200": {"description": "Every dependency answers", "content": {
                     "application/json": {"schema": HEALTH}}},
                 "503": {"description": "A dependency does not answer", "content": {
-                    "application/json": {"schema": HEALTH}}}}}},
-        "/api/openapi.json": {"get": {
+                    "application/json": {"schema": HEALTH}}}}},
+        {
             "operationId": "getOpenApi", "summary": "This document", "security": [],
             "responses": {"200": {"description": "OpenAPI 3.1", "content": {
-                "application/json": {"schema": {"type": "object"}}}}}}},
-    }
+                "application/json": {"schema": {"type": "object"}}}}}},
+    ]
 
 
 def openapi_document() -> dict[str, Any]:
-    return openapi_queries.extend({
+    operations = openapi_queries.extend(
+        {operation["operationId"]: operation for operation in _operations()})
+    return openapi_queries.extend_components({
         "openapi": "3.1.0",
         "info": {"title": "Durable Orders API", "version": "1.0.0",
                  "description": f"Commands and queries; event contract {CONTRACT_VERSION}."},
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
-        "paths": _paths(),
+        "paths": openapi_paths(operations),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "parameters": {"IdemKey": {

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import azure.functions as func
 
 from api import consistency
-from api import query_params as qp
 from api.problems import ApiError
-from api.query_base import NO_CUSTOMER, caller, fresh_enough, version_of
-from api.read_through import Read, view_response
+from api.queries import query_params as qp
+from api.queries.query_base import NO_CUSTOMER, caller, fresh_enough, version_of
+from api.queries.read_through import Read, view_response
+from api.queries.view_render import render_product, render_search_item
 from api.schemas import ID, SKU
-from api.view_render import render_product, render_search_item
 from projections.fold import with_customer
 from readmodels.factory import view_store
 from readmodels.views import CUSTOMER_SUMMARY, SORT_KEY, OrderFilter
@@ -52,12 +53,19 @@ def _with_profiles(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _page(req: func.HttpRequest, found: list[dict[str, Any]], limit: int,
           scope: str) -> func.HttpResponse:
+    return _page_answer(req, found, limit, scope, "sortKey", render_search_item,
+                        lambda d: f"{d['id']}.{d['version']}.{d.get('customerVersion', 0)}")
+
+
+def _page_answer(req: func.HttpRequest, found: list[dict[str, Any]], limit: int, scope: str,
+                 key: str, render: Callable[[dict[str, Any]], dict[str, Any]],
+                 tag_of: Callable[[dict[str, Any]], str]) -> func.HttpResponse:
+    """One page of ``found`` (``limit`` + 1 read, to know whether another follows): its items,
+    the next page's token (after the last item's ``key``), and an ETag over what it shows."""
     docs = found[:limit]
-    more = len(found) > limit
-    token = qp.Cursor(str(docs[-1]["sortKey"]), scope).encode() if more else None
-    tag = ",".join(f"{d['id']}.{d['version']}.{d.get('customerVersion', 0)}" for d in docs)
-    return view_response(req, {"items": [render_search_item(d) for d in docs],
-                               "continuation": token},
+    token = qp.Cursor(str(docs[-1][key]), scope).encode() if len(found) > limit else None
+    tag = ",".join(tag_of(d) for d in docs)
+    return view_response(req, {"items": [render(d) for d in docs], "continuation": token},
                          etag=f'W/"{hashlib.sha256(tag.encode()).hexdigest()[:16]}"',
                          version=max((version_of(d) for d in docs), default=0),
                          updated_at=max((str(d.get("updatedAt") or "") for d in docs),
@@ -159,13 +167,5 @@ def list_products(req: func.HttpRequest) -> func.HttpResponse:
     consistency.wait_until_caught_up(req, params)
     found = view_store().list_products(name_part=name.lower() if name else None,
                                        limit=limit + 1, after=start.after if start else None)
-    docs = found[:limit]
-    token = qp.Cursor(str(docs[-1]["sku"]), scope).encode() if len(found) > limit else None
-    tag = ",".join(f"{d['sku']}.{d['version']}" for d in docs)
-    return view_response(req, {"items": [render_product(d, principal) for d in docs],
-                               "continuation": token},
-                         etag=f'W/"{hashlib.sha256(tag.encode()).hexdigest()[:16]}"',
-                         version=max((version_of(d) for d in docs), default=0),
-                         updated_at=max((str(d.get("updatedAt") or "") for d in docs),
-                                        default=None),
-                         source="view")
+    return _page_answer(req, found, limit, scope, "sku", lambda d: render_product(d, principal),
+                        lambda d: f"{d['sku']}.{d['version']}")

@@ -160,7 +160,10 @@ async def _run(host: DevhostClient, pid: int, clients: int, duration: float, war
 
     All clients place their first order at once, so the first second is a burst of 50 cold
     requests, not the steady load the targets are about: orders started in the first `warmup`
-    seconds are reported apart, and the measured window starts after them."""
+    seconds are reported apart, and the measured window starts after them.
+
+    Long because the clients, the window and the figures share one run's state; split, each
+    part would take most of the others as arguments."""
     orders: list[tuple[float, float, float, str]] = []  # started, accepted in, done in, outcome
     polls = [0]
     began = time.perf_counter()

@@ -1091,6 +1091,7 @@ NOTES = {
 
 
 def main() -> int:
+    # Long: the command line (one option per size series) and one call per part, in order.
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--parts", default="inventory,customer,store")
     parser.add_argument("--inventory-sizes", default="0,1000,10000,100000")

@@ -109,6 +109,14 @@ class AggregateState:
 
 S = TypeVar("S", bound=AggregateState)
 
+# What the shared entities (a customer, a SKU) remember. Client commands: few, since clients'
+# retries find their command at the API and this is a backstop. Workflow steps (reserve,
+# release, commit, settle): they repeat right after a crash or a rewind, not hundreds of
+# operations later, and each remembered step holds its events, loaded and stored on every
+# operation of a busy customer or a hot SKU.
+SHARED_REMEMBERED_COMMANDS = 4
+SHARED_REMEMBERED_STEPS = 12
+
 
 def summed_records(data: object, records: str, amount: str, into: str) -> object:
     """A state stored with one record per open order (``records``: ``[{..., amount}]``, as

@@ -25,6 +25,8 @@ from contracts.events import Event
 from contracts.payload import EventPayload
 from entities import errors
 from entities.aggregate import (
+    SHARED_REMEMBERED_COMMANDS,
+    SHARED_REMEMBERED_STEPS,
     AggregateState,
     Outcome,
     Step,
@@ -46,10 +48,6 @@ from security import policy
 from security.crypto import is_envelope
 
 MAX_NAME_LENGTH = 200
-REMEMBERED_COMMANDS = 4  # clients' retries find their command at the API; this is a backstop
-# Credit steps (reserve, release, settle per order) repeat right after a crash or a rewind; each
-# remembered step holds its events, loaded and stored on every operation of the customer.
-REMEMBERED_STEPS = 12
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,11 +78,11 @@ class CustomerState(AggregateState):
 
 
 def _command_step(ctx: CommandContext, operation: str, cid: str) -> Step:
-    return Step.of_command(cid, ctx, operation, REMEMBERED_COMMANDS)
+    return Step.of_command(cid, ctx, operation, SHARED_REMEMBERED_COMMANDS)
 
 
 def _workflow_step(state: CustomerState, ctx: StepContext, operation: str, amount: int) -> Step:
-    return Step.of_workflow(state.customer_id, ctx, operation, REMEMBERED_STEPS, amount)
+    return Step.of_workflow(state.customer_id, ctx, operation, SHARED_REMEMBERED_STEPS, amount)
 
 
 def register(

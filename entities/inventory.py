@@ -31,6 +31,8 @@ from contracts.inventory_events import (
 from contracts.payload import EventPayload
 from entities import errors
 from entities.aggregate import (
+    SHARED_REMEMBERED_COMMANDS,
+    SHARED_REMEMBERED_STEPS,
     AggregateState,
     Outcome,
     Step,
@@ -55,10 +57,6 @@ MAX_ADJUSTMENT = 1_000_000
 MAX_RESERVATION = 1000  # an order line holds at most 1000 units
 MAX_REASON_LENGTH = 200
 MAX_NAME_LENGTH = 200
-REMEMBERED_COMMANDS = 4  # clients' retries find their command at the API; this is a backstop
-# Workflow steps repeat right after a crash or a rewind, not hundreds of operations later; each
-# remembered step holds its events and a hot SKU loads and stores them on every reservation.
-REMEMBERED_STEPS = 12
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,7 +81,7 @@ class InventoryState(AggregateState):
 def _command_step(state: InventoryState, sku: str, ctx: CommandContext, operation: str) -> Step:
     check_sku(sku)
     check_aggregate_id(sku, state.sku, "sku")
-    return Step.of_command(sku, ctx, operation, REMEMBERED_COMMANDS)
+    return Step.of_command(sku, ctx, operation, SHARED_REMEMBERED_COMMANDS)
 
 
 def _workflow_step(
@@ -91,7 +89,7 @@ def _workflow_step(
 ) -> Step:
     check_sku(sku)
     check_aggregate_id(sku, state.sku, "sku")
-    return Step.of_workflow(sku, ctx, operation, REMEMBERED_STEPS, fingerprint)
+    return Step.of_workflow(sku, ctx, operation, SHARED_REMEMBERED_STEPS, fingerprint)
 
 
 def adjust(

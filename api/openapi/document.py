@@ -145,7 +145,8 @@ def at_least_one_of(post: dict[str, Any], fields: tuple[str, ...]) -> dict[str, 
 
 
 def _operations() -> list[dict[str, Any]]:
-    """Every operation the document describes; ``api/routes.py`` places each at its path."""
+    """Every operation the document describes; ``api/routes.py`` places each at its path.
+    Long because it is a table, one entry per operation, read top to bottom."""
     return [
         command_operation("Register a customer", "registerCustomer", schemas.REGISTER_CUSTOMER,
                           "customerId", params=[],

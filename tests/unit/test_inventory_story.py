@@ -206,9 +206,9 @@ def test_a_hot_skus_reservations_neither_grow_the_memory_nor_push_out_a_stock_co
     catalog = priced()
     first = inventory.adjust(catalog, count, sku=SKU, delta=10_000, reason="intake")
     state = first.state
-    for n in range(inventory.REMEMBERED_STEPS * 3):
+    for n in range(inventory.SHARED_REMEMBERED_STEPS * 3):
         state = reserve(state, step(), sku=SKU, order_id=f"o-{n}", quantity=1).state
-    assert len(state.applied) == inventory.REMEMBERED_STEPS + 2  # + the price and the count
+    assert len(state.applied) == inventory.SHARED_REMEMBERED_STEPS + 2  # + the price and the count
     state = through_json(state)
     again = inventory.adjust(state, count, sku=SKU, delta=10_000, reason="intake")
     assert again.result == first.result and again.state.on_hand == 10_000

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from devhost.timers import Interval, ScheduleError, parse_schedule
+from devhost.schedules import Interval, ScheduleError, parse_schedule
 
 T0 = dt.datetime(2026, 12, 4, 10, 7, 30, tzinfo=dt.UTC)  # a Friday
 

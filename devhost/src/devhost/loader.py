@@ -20,6 +20,7 @@ from typing import Any
 import azure.functions as func
 
 from devhost.routes import RouteError, RouteTemplate
+from devhost.schedules import ScheduleError, parse_schedule
 
 SUPPORTED_TRIGGERS = {
     "httpTrigger",
@@ -52,7 +53,7 @@ class FunctionInfo:
     route_text: str = ""
     methods: list[str] | None = None
     auth_level: str = "function"
-    schedule: Any = None  # timer triggers: a devhost.timers.Cron or Interval
+    schedule: Any = None  # timer triggers: a devhost.schedules.Cron or Interval
 
     def outputs(self, kind: str) -> list[dict[str, Any]]:
         return [
@@ -206,8 +207,6 @@ def _index_function(fn: Any, script: str, default_auth: str) -> FunctionInfo:
         info.methods = [m.upper() for m in methods] if methods else None
         info.auth_level = str(trigger.get("authLevel") or default_auth).lower()
     elif t == "timerTrigger":
-        from devhost.timers import ScheduleError, parse_schedule
-
         schedule = str(_resolve_setting(trigger.get("schedule") or ""))
         try:
             info.schedule = parse_schedule(schedule)

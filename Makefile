@@ -12,7 +12,7 @@ STRICT := entities security contracts readmodels observability projections/fold.
 	projections/projector.py projections/rebuild.py projections/products.py projections/history.py
 
 # The soak's offered load: half of the orders bench's measured peak on this machine.
-SOAK_RATE ?= 40
+SOAK_RATE ?= 27
 
 .PHONY: run test test-devhost test-app lint typecheck bench bench-peers infra-check clean chaos soak
 

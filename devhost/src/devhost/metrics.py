@@ -111,6 +111,11 @@ class Stats:
         while len(self.started) > 50_000:
             self.started.popitem(last=False)
 
+    def activity_finished(self, instance_id: str, execution_id: str, task_id: int) -> None:
+        """Only running activities are kept (the monitor shows how long one has run): an
+        entry per finished activity was a process's memory growing with every order."""
+        self.started.pop((instance_id, execution_id, task_id), None)
+
     def add(self, kind: str, name: str, duration_ms: float, outcome: str) -> None:
         self.samples.append((time.time(), kind, name, duration_ms, outcome))
         attrs = {"kind": kind, "function": name}

@@ -32,10 +32,13 @@ async def run_activity(parts: WorkParts, item: WorkItem) -> Batch:
         return batch  # the orchestration moved on; a late result has nowhere to go
     name, task_id = p["name"], p["taskId"]
     parts.stats.activity_started(item.target, p["execution"], task_id, parts.clock.now())
-    if name == h.HTTP_ACTIVITY:
-        result: dict[str, Any] = await _http_activity(p.get("http") or {}, task_id)
-    else:
-        result = await _user_activity(parts, name, p.get("input"), task_id, item, batch)
+    try:
+        if name == h.HTTP_ACTIVITY:
+            result: dict[str, Any] = await _http_activity(p.get("http") or {}, task_id)
+        else:
+            result = await _user_activity(parts, name, p.get("input"), task_id, item, batch)
+    finally:
+        parts.stats.activity_finished(item.target, p["execution"], task_id)
     batch.work.append(NewWork("orch", item.target, {
         "type": "event", "execution": p["execution"], "event": result}, parts.clock.now()))
     return batch

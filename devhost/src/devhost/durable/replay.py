@@ -37,7 +37,7 @@ _DEVHOST_STAMP = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d
 _STAMP_TZ = dateutil.parser.parse("2000-01-01T00:00:00.000000Z").tzinfo  # what dateutil gives
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=16384)  # the timestamps of a few hundred instances in flight
 def parse_history_time(text: str) -> dt.datetime:
     """dateutil's result for a timestamp; devhost's own formats skip the tokenizer."""
     m = _DEVHOST_STAMP.fullmatch(text)

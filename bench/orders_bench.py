@@ -281,6 +281,13 @@ def write(result: dict[str, Any]) -> None:
     print("\n".join(lines))
 
 
+def bench_env(tmp: str, hub: str) -> dict[str, str]:
+    """The example settings, with this run's own data and key folders and task hub."""
+    settings = json.loads((ROOT / "local.settings.example.json").read_text())["Values"]
+    return {**settings, "ORDERS_DATA_DIR": f"{tmp}/orders", "FIELD_KEYS_DIR": f"{tmp}/keys",
+            "ORDERS_TASK_HUB": hub, "DEVHOST_LOG_LEVEL": "WARNING"}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=50)
@@ -290,10 +297,8 @@ def main() -> int:
     parser.add_argument("--poll-interval", type=float, default=None,
                         help="poll every this many seconds instead of long-polling")
     args = parser.parse_args()
-    settings = json.loads((ROOT / "local.settings.example.json").read_text())["Values"]
     with tempfile.TemporaryDirectory(prefix="orders-bench-") as tmp:
-        env = {**settings, "ORDERS_DATA_DIR": f"{tmp}/orders", "FIELD_KEYS_DIR": f"{tmp}/keys",
-               "ORDERS_TASK_HUB": "Bench", "DEVHOST_LOG_LEVEL": "WARNING"}
+        env = bench_env(tmp, "Bench")
         process = DevhostProcess(ROOT, Path(tmp) / "devhost", env=env).start()
         try:
             host = DevhostClient(process)

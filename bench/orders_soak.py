@@ -34,7 +34,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from devhost.testing import DevhostClient, DevhostProcess  # noqa: E402
-from orders_bench import LONG_POLL, host_cpu_seconds, order_body, percentile, setup  # noqa: E402
+from orders_bench import (  # noqa: E402
+    LONG_POLL,
+    bench_env,
+    host_cpu_seconds,
+    order_body,
+    percentile,
+    setup,
+)
 
 RESULTS = ROOT / "bench" / "results"
 CUSTOMERS = 50
@@ -250,10 +257,8 @@ def main() -> int:
     parser.add_argument("--drain", type=float, default=120.0,
                         help="seconds the orders in flight get after the load stops")
     args = parser.parse_args()
-    settings = json.loads((ROOT / "local.settings.example.json").read_text())["Values"]
     with tempfile.TemporaryDirectory(prefix="orders-soak-") as tmp:
-        env = {**settings, "ORDERS_DATA_DIR": f"{tmp}/orders", "FIELD_KEYS_DIR": f"{tmp}/keys",
-               "ORDERS_TASK_HUB": "Soak", "DEVHOST_LOG_LEVEL": "WARNING"}
+        env = bench_env(tmp, "Soak")
         process = DevhostProcess(ROOT, Path(tmp) / "devhost", env=env).start()
         try:
             host = DevhostClient(process)

@@ -18,7 +18,6 @@ import azure.durable_functions as df
 from contracts.commands import COMMAND_TYPES, Command
 from contracts.wire import format_timestamp
 from entities.errors import DomainError, Forbidden
-from entities.verbs import CUSTOMER, INVENTORY, ORDER  # noqa: F401 (re-exported for callers)
 from observability import durable
 from observability.events import stamp as stamp_events
 from security.command_seal import SEAL_FIELD, SealRejected, issuer_of, sealed_issuer

@@ -8,6 +8,7 @@ because the Functions host's working directory is not guaranteed.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -213,3 +214,15 @@ def _observability(env: Mapping[str, str]) -> _Observability:
 def get_settings() -> AppSettings:
     """The process-wide settings (the host exports app settings before importing the app)."""
     return load_settings(os.environ)
+
+
+def load_local_settings() -> None:
+    """For the operator commands (``python -m projections``, ``python -m security``): the
+    ``Values`` of ``local.settings.json``, as devhost would set them, without overriding the
+    environment."""
+    path = Path(__file__).resolve().parent / "local.settings.json"
+    if not path.exists():
+        return
+    values = json.loads(path.read_text()).get("Values", {})
+    for name, value in values.items():
+        os.environ.setdefault(name, str(value))

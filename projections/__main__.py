@@ -7,23 +7,10 @@ when the variables are not already set), so it rebuilds the store the app uses.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-from pathlib import Path
 
+from app_settings import load_local_settings
 from readmodels.views import VIEWS
-
-APP_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _load_local_settings() -> None:
-    path = APP_ROOT / "local.settings.json"
-    if not path.exists():
-        return
-    values = json.loads(path.read_text()).get("Values", {})
-    for name, value in values.items():
-        os.environ.setdefault(name, str(value))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     rebuild_cmd.add_argument("--view", choices=VIEWS, action="append",
                              help="a view to rebuild (repeatable; default: all)")
     args = parser.parse_args(argv)
-    _load_local_settings()
+    load_local_settings()
 
     from app_settings import SettingsError, get_settings
     from projections.rebuild import describe, rebuild

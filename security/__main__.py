@@ -12,26 +12,14 @@ it after writes that were sealed just before a rotation reached the views).
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from app_settings import load_local_settings
 from readmodels.query_cache import QueryCache
 from readmodels.views import ORDER_DETAILS, ViewStore
 from security.rotation import ResealCount, Resealer
-
-APP_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _load_local_settings() -> None:
-    path = APP_ROOT / "local.settings.json"
-    if not path.exists():
-        return
-    values = json.loads(path.read_text()).get("Values", {})
-    for name, value in values.items():
-        os.environ.setdefault(name, str(value))
 
 
 def _reencrypt(views: ViewStore, cache: QueryCache, view: str, resealer: Resealer,
@@ -106,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     rotate_cmd.add_argument("--reencrypt-only", action="store_true",
                             help="rewrite old ciphertext without making new key versions")
     args = parser.parse_args(argv)
-    _load_local_settings()
+    load_local_settings()
 
     from app_settings import SettingsError
     from security.rotation import RotationInProgress

@@ -149,10 +149,8 @@ class CosmosViewStore:
         if after is not None:
             sql += " AND c.sortKey < @after"
             params.append({"name": "@after", "value": after})
-        items = self._resolve(ORDER_DETAILS, generation).query_items(
-            query=sql + " ORDER BY c.sortKey DESC", parameters=params,
-            enable_cross_partition_query=True, max_item_count=limit)
-        return [_plain(item) for item in islice(items, limit)]
+        return self._across(ORDER_DETAILS, generation, sql + " ORDER BY c.sortKey DESC",
+                            params, limit)
 
     def list_orders(self, where: OrderFilter, *, limit: int, after: str | None,
                     generation: int | None = None) -> list[dict[str, Any]]:
@@ -169,10 +167,8 @@ class CosmosViewStore:
             if value is not None:
                 sql += f" AND {clause}"
                 params.append({"name": name, "value": value})
-        items = self._resolve(ORDER_DETAILS, generation).query_items(
-            query=sql + " ORDER BY c.sortKey DESC", parameters=params,
-            enable_cross_partition_query=True, max_item_count=limit)
-        return [_plain(item) for item in islice(items, limit)]
+        return self._across(ORDER_DETAILS, generation, sql + " ORDER BY c.sortKey DESC",
+                            params, limit)
 
     def list_products(self, *, name_part: str | None, limit: int, after: str | None,
                       generation: int | None = None) -> list[dict[str, Any]]:
@@ -184,9 +180,14 @@ class CosmosViewStore:
         if name_part is not None:
             sql += " AND CONTAINS(LOWER(c.name), @name)"
             params.append({"name": "@name", "value": name_part})
-        items = self._resolve(PRODUCTS, generation).query_items(
-            query=sql + " ORDER BY c.id", parameters=params,
-            enable_cross_partition_query=True, max_item_count=limit)
+        return self._across(PRODUCTS, generation, sql + " ORDER BY c.id", params, limit)
+
+    def _across(self, view: str, generation: int | None, sql: str,
+                params: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+        """The first ``limit`` documents a query finds across every partition of ``view``."""
+        items = self._resolve(view, generation).query_items(
+            query=sql, parameters=params, enable_cross_partition_query=True,
+            max_item_count=limit)
         return [_plain(item) for item in islice(items, limit)]
 
     def _customers_named(self, name_part: str, limit: int) -> list[str]:

@@ -39,7 +39,7 @@ import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from azure.core.credentials import AccessToken
@@ -47,6 +47,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+T = TypeVar("T")
 
 TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
@@ -457,18 +459,10 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.vault.state
         with state.lock:
             newest = [(name, versions[-1]) for name, versions in sorted(state.secrets.items())]
-        try:
-            size = max(1, min(25, int(query.get("maxresults", DEFAULT_PAGE))))
-            start = int(query.get("$skiptoken", "0"))
-        except ValueError:
-            self._error(400, "BadParameter", "maxresults and $skiptoken must be integers.")
+        paged = self._paged(newest, query, f"{self.vault.url}/secrets")
+        if paged is None:
             return
-        page = newest[start:start + size]
-        next_link = None
-        if start + size < len(newest):
-            params = {"api-version": query["api-version"], "maxresults": size,
-                      "$skiptoken": start + size}
-            next_link = f"{self.vault.url}/secrets?{urlencode(params)}"
+        page, next_link = paged
         items = []
         for name, version in page:
             item = self._bundle(name, version, with_value=False)
@@ -480,20 +474,29 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.vault.state
         with state.lock:
             versions = list(state.secrets.get(name, []))
+        paged = self._paged(versions, query, f"{self.vault.url}/secrets/{name}/versions")
+        if paged is None:
+            return
+        page, next_link = paged
+        self._send(200, {"value": [self._bundle(name, v, with_value=False) for v in page],
+                         "nextLink": next_link})
+
+    def _paged(self, items: list[T], query: dict[str, str], url: str
+               ) -> tuple[list[T], str | None] | None:
+        """One page of ``items`` as Key Vault pages a list (``maxresults``, ``$skiptoken``)
+        and its ``nextLink``; None after answering 400 for a malformed page request."""
         try:
             size = max(1, min(25, int(query.get("maxresults", DEFAULT_PAGE))))
             start = int(query.get("$skiptoken", "0"))
         except ValueError:
             self._error(400, "BadParameter", "maxresults and $skiptoken must be integers.")
-            return
-        page = versions[start:start + size]
+            return None
         next_link = None
-        if start + size < len(versions):
+        if start + size < len(items):
             params = {"api-version": query["api-version"], "maxresults": size,
                       "$skiptoken": start + size}
-            next_link = f"{self.vault.url}/secrets/{name}/versions?{urlencode(params)}"
-        self._send(200, {"value": [self._bundle(name, v, with_value=False) for v in page],
-                         "nextLink": next_link})
+            next_link = f"{url}?{urlencode(params)}"
+        return items[start:start + size], next_link
 
     def _bundle(self, name: str, version: _Version, *, with_value: bool) -> dict[str, Any]:
         bundle: dict[str, Any] = {

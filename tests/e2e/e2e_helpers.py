@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
-from devhost.testing import DevhostClient
+from devhost.testing import DevhostClient, poll
 from store_kinds import AppStores
 
 from security.command_seal import seal
 from security.keys import LocalKeyProvider
+
+T = TypeVar("T")
 
 FINAL = ("succeeded", "failed")
 DEADLINE_SECONDS = 3600  # FULFILMENT_DEADLINE of the e2e host (conftest.py)
@@ -54,6 +57,9 @@ class OrdersApi:
         if key is not None:
             headers["Idempotency-Key"] = key
         return headers
+
+    def get(self, path: str, sub: str | None, *roles: str) -> requests.Response:
+        return self.send("GET", path, None, sub, *roles)
 
     def send(self, method: str, path: str, body: Any, sub: str | None, *roles: str,
              key: str | None = None) -> requests.Response:
@@ -133,3 +139,8 @@ class OrdersApi:
 
     def archived(self, subject: str) -> list[str]:
         return self.stores.stream(subject)
+
+
+def until(read: Callable[[], T], done: Callable[[T], bool], timeout: float = 15.0) -> T:
+    """Poll ``read`` until ``done`` holds for its value, or fail at the deadline."""
+    return poll(read, done, timeout, lambda value: f"not reached in {timeout}s: {value}")

@@ -10,14 +10,12 @@ import os
 import re
 import subprocess
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-from e2e_helpers import OrdersApi, address, order_body
+from e2e_helpers import OrdersApi, address, order_body, until
 
 from security.crypto import FieldCipher, field_aad, is_envelope
 from security.keys import KeyNotFound, LocalKeyProvider, customer_key_name
@@ -26,20 +24,6 @@ MASK = "***"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def until(read: Any, done: Any, timeout: float = 15.0) -> Any:
-    """Poll ``read`` until ``done`` holds for its value, or fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    value = read()
-    while not done(value):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached in {timeout}s: {value}")
-        time.sleep(0.05)
-        value = read()
-    return value
-
-
-def get(api: OrdersApi, path: str, sub: str, *roles: str) -> requests.Response:
-    return api.host.http("GET", f"api/{path}", headers=api.headers(sub, *roles))
 
 
 def store_bytes(api: OrdersApi, *, views: bool = True) -> bytes:
@@ -74,12 +58,12 @@ def eve(api: OrdersApi, uid: str) -> dict[str, Any]:
     gone = api.run("POST", f"orders/{cancelled['orderId']}/cancel", {"reason": "changed mind"},
                    eve, "customer")
     assert gone["status"] == "succeeded"
-    order = until(lambda: get(api, f"orders/{kept['orderId']}?minVersion=1", eve, "customer"),
+    order = until(lambda: api.get(f"orders/{kept['orderId']}?minVersion=1", eve, "customer"),
                   lambda r: r.status_code == 200 and r.json()["customer"] is not None)
     assert order.json()["shippingAddress"]["street"] == secrets["street"]
     assert order.json()["customer"]["email"] == secrets["email"]
     # Both orders and the cancel folded (on Cosmos DB the cancel can land after the count).
-    summary = until(lambda: get(api, f"customers/{eve}/summary", eve, "customer"),
+    summary = until(lambda: api.get(f"customers/{eve}/summary", eve, "customer"),
                     lambda r: r.status_code == 200
                     and (r.json()["orderCount"], r.json()["openOrders"]) == (2, 1))
     return {"id": eve, "secrets": secrets, "orderId": kept["orderId"],
@@ -103,7 +87,7 @@ def erase(api: OrdersApi, customer_id: str, sub: str, *roles: str) -> dict[str, 
 
 def masked_everywhere(api: OrdersApi, eve: dict[str, Any], sub: str, *roles: str) -> None:
     """What the owner (or staff) sees after the erasure: fields masked, the order intact."""
-    order = until(lambda: get(api, f"orders/{eve['orderId']}", sub, *roles).json(),
+    order = until(lambda: api.get(f"orders/{eve['orderId']}", sub, *roles).json(),
                   lambda o: (o.get("customer") or {}).get("name") == MASK)
     assert order["customer"] == {"name": MASK, "email": MASK, "phone": MASK}
     address_shown = order["shippingAddress"]
@@ -113,20 +97,20 @@ def masked_everywhere(api: OrdersApi, eve: dict[str, Any], sub: str, *roles: str
     before = eve["order"]
     for field in ("orderId", "status", "total", "currency", "lines", "placedAt", "version"):
         assert order[field] == before[field], field
-    summary = get(api, f"customers/{eve['id']}/summary", sub, *roles).json()
+    summary = api.get(f"customers/{eve['id']}/summary", sub, *roles).json()
     for field in ("orderCount", "openOrders", "totalSpent", "currency", "lastOrderAt"):
         assert summary[field] == eve["summary"][field], field
     # Her order's history and the order as it was (both folded from the archive) too.
-    history = get(api, f"orders/{eve['orderId']}/events", sub, *roles).json()["items"]
+    history = api.get(f"orders/{eve['orderId']}/events", sub, *roles).json()["items"]
     placed = next(item for item in history if item["type"] == "OrderPlaced")
     assert {placed["data"]["shippingAddress"][k] for k in ("name", "street", "city")} == {MASK}
-    then = get(api, f"orders/{eve['orderId']}?asOfVersion=1", sub, *roles).json()
+    then = api.get(f"orders/{eve['orderId']}?asOfVersion=1", sub, *roles).json()
     assert then["shippingAddress"]["street"] == MASK and then["total"] == before["total"]
     assert (then.get("customer") or {}).get("email") in (None, MASK)
     for answer in (history, then):
         shown = json.dumps(answer)
         assert not any(value in shown for value in eve["secrets"].values())
-    listed = get(api, f"customers/{eve['id']}/orders", sub, *roles).json()["items"]
+    listed = api.get(f"customers/{eve['id']}/orders", sub, *roles).json()["items"]
     assert sorted(i["orderId"] for i in listed) == sorted([eve["orderId"], eve["cancelledId"]])
 
 
@@ -157,7 +141,7 @@ def test_erasure_shreds_the_key_and_masks_every_answer(
         {"keyName": name, "erased": True}
     masked_everywhere(api, eve, customer_id, "customer")
     masked_everywhere(api, eve, "sam", "support")
-    search = get(api, f"orders?search={eve['nameText']}", "sam", "support")
+    search = api.get(f"orders?search={eve['nameText']}", "sam", "support")
     assert search.status_code == 200
     assert eve["orderId"] not in [i["orderId"] for i in search.json()["items"]]
 

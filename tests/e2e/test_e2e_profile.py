@@ -4,27 +4,10 @@ at the edge like registration, an event, and the views answer the new profile on
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
-import requests
-from e2e_helpers import OrdersApi, order_body
-
-
-def until(read: Any, done: Any, timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    value = read()
-    while not done(value):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached in {timeout}s: {value}")
-        time.sleep(0.05)
-        value = read()
-    return value
-
-
-def get(api: OrdersApi, path: str, sub: str, *roles: str) -> requests.Response:
-    return api.host.http("GET", f"api/{path}", headers=api.headers(sub, *roles))
+from e2e_helpers import OrdersApi, order_body, until
 
 
 @pytest.fixture
@@ -41,7 +24,7 @@ def joe(api: OrdersApi, uid: str) -> tuple[str, str]:
 
 
 def shown_customer(api: OrdersApi, order_id: str, sub: str, *roles: str) -> dict[str, Any]:
-    response = get(api, f"orders/{order_id}", sub, *roles)
+    response = api.get(f"orders/{order_id}", sub, *roles)
     return dict(response.json().get("customer") or {}) if response.status_code == 200 else {}
 
 
@@ -75,9 +58,9 @@ def test_support_renames_and_search_finds_the_new_name(api: OrdersApi, uid: str,
     shown = until(lambda: shown_customer(api, order_id, customer_id, "customer"),
                   lambda c: c.get("name") == f"Josef {uid}")
     assert shown["email"] == f"joe.{uid}@old.example"  # left out: unchanged
-    found = get(api, f"orders?search=Josef {uid}", "sam", "support").json()["items"]
+    found = api.get(f"orders?search=Josef {uid}", "sam", "support").json()["items"]
     assert [item["orderId"] for item in found] == [order_id]
-    assert get(api, f"orders?search=Joe {uid}", "sam", "support").json()["items"] == []
+    assert api.get(f"orders?search=Joe {uid}", "sam", "support").json()["items"] == []
     # Sealed at the edge like email and phone: only the summary's search name is plain.
     api.host.wait_idle(kinds=("activity", "entity", "eventgrid"))
     stored = api.stores.at_rest("archive", "cache") + b"".join(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import math
 from typing import Any
 
 # DTFx EventType numbers (durable-protocol.md §2.2).
@@ -64,7 +66,24 @@ def parse_time(text: str) -> float:
 
 def status_time(epoch: float) -> str:
     """Status JSON times: `ToString("s") + "Z"`, no fraction, as the extension writes them."""
+    # Every status read formats two times, and strftime is most of a read's cost: the text
+    # depends on the whole second only, so it is made once per second. `fromtimestamp` rounds
+    # to the microsecond (half to even), which carries into the next second from .9999995 on:
+    # a fraction below .999999 cannot carry, anything else (and a negative time) takes the
+    # exact path.
+    fraction, whole = math.modf(epoch)
+    if 0.0 <= fraction < 0.999999:
+        return _second_text(int(whole))
+    return _status_time(epoch)
+
+
+def _status_time(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@functools.lru_cache(maxsize=4096)  # the created and updated seconds of the instances polled
+def _second_text(second: int) -> str:
+    return _status_time(second)
 
 
 def event(event_type: int, ts: str, event_id: int = -1, **fields: Any) -> dict[str, Any]:

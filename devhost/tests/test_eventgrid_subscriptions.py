@@ -3,7 +3,8 @@ an event arrives, and a subscriptions file devhost cannot honour stops the start
 
 The sample's local.settings.json names its eventgrid-subscriptions.json (the setting
 DEVHOST_EVENTGRID_SUBSCRIPTIONS): `audit_event` takes Sample.Audited and Sample.Flagged only,
-`record_event` has no entry and takes every event.
+and of those only events without `data.copy.of` (an advanced filter); `record_event` has no
+entry and takes every event.
 """
 
 import json
@@ -19,6 +20,7 @@ from azure.core.credentials import AzureKeyCredential
 from azure.core.messaging import CloudEvent
 from azure.eventgrid import EventGridEvent, EventGridPublisherClient
 
+from devhost.eventgrid import AdvancedFilter
 from devhost.testing import DevhostClient, poll
 
 SAMPLE = Path(__file__).parent / "apps" / "sample"
@@ -46,8 +48,10 @@ def received(event_dir: Path, name: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in poll(lines, bool, 20, lambda _: f"{name} never came")]
 
 
-def publish(devhost: DevhostClient, event_id: str, event_type: str) -> None:
-    r = devhost.http("POST", "api/publish", json={"id": event_id, "type": event_type})
+def publish(devhost: DevhostClient, event_id: str, event_type: str,
+            data: dict[str, Any] | None = None) -> None:
+    r = devhost.http("POST", "api/publish",
+                     json={"id": event_id, "type": event_type, "data": data or {}})
     assert r.status_code == 200, r.text
 
 
@@ -60,6 +64,28 @@ def test_a_filtered_trigger_gets_its_types_only_and_an_unfiltered_one_everything
     assert received(event_dir, f"{uid}-c.json")[0]["type"] == "Sample.Created"
     devhost.wait_idle(["eventgrid"])
     assert not (event_dir / f"{uid}-c.audit_event.json").exists()
+
+
+def test_an_advanced_filter_holds_back_events_whose_key_has_a_value(
+        devhost: DevhostClient, event_dir: Path, uid: str) -> None:
+    # IsNullOrUndefined on data.copy.of: a null or another key passes, a value does not.
+    publish(devhost, f"{uid}-copy", "Sample.Audited", {"copy": {"of": "x"}})
+    publish(devhost, f"{uid}-null", "Sample.Audited", {"copy": {"of": None}})
+    publish(devhost, f"{uid}-other", "Sample.Audited", {"copy": "not an object"})
+    assert received(event_dir, f"{uid}-null.audit_event.json")
+    assert received(event_dir, f"{uid}-other.audit_event.json")
+    assert received(event_dir, f"{uid}-copy.json")[0]["data"] == {"copy": {"of": "x"}}
+    devhost.wait_idle(["eventgrid"])
+    assert not (event_dir / f"{uid}-copy.audit_event.json").exists()
+
+
+def test_the_null_operators_test_envelope_fields_and_nested_data() -> None:
+    event = {"id": "e", "subject": "s", "eventType": "T", "data": {"a": {"b": 0}, "n": None}}
+    cases = [("IsNotNull", "data.a.b", True), ("IsNullOrUndefined", "data.a.b", False),
+             ("IsNullOrUndefined", "data.n", True), ("IsNotNull", "data.a.missing", False),
+             ("IsNotNull", "Subject", True), ("IsNullOrUndefined", "topic", True)]
+    assert [AdvancedFilter(op, key).accepts(event) for op, key, _ in cases] == \
+        [want for _, _, want in cases]
 
 
 def test_event_types_match_case_insensitively(devhost: DevhostClient, event_dir: Path,
@@ -117,8 +143,18 @@ BROKEN: dict[str, tuple[str | None, str]] = {
     "not_json": ('[{"function": "audit_event",', "invalid JSON"),
     "not_a_list": (json.dumps(ENTRY), "expected a JSON list of"),
     "wrong_keys": (json.dumps([{"function": "audit_event", "eventType": ["Sample.Audited"]}]),
-                   'entry 1: expected an object with exactly the keys "function" and '
-                   '"eventTypes"'),
+                   'entry 1: expected an object with the keys "function" and "eventTypes" '
+                   '(and optionally "advancedFilters")'),
+    "filter_operator": (json.dumps([{**ENTRY, "advancedFilters": [
+        {"operatorType": "StringIn", "key": "subject", "values": ["a"]}]}]),
+        "entry 1: each advanced filter must be {\"operatorType\": ..., \"key\": ...} (devhost "
+        "honours IsNullOrUndefined and IsNotNull, which take no values)"),
+    "filter_unknown": (json.dumps([{**ENTRY, "advancedFilters": [
+        {"operatorType": "StringContains", "key": "subject"}]}]),
+        "entry 1: advanced filter operator 'StringContains' is not one devhost honours "
+        "(IsNullOrUndefined, IsNotNull)"),
+    "filters_not_a_list": (json.dumps([{**ENTRY, "advancedFilters": {}}]),
+                           'entry 1: "advancedFilters" must be a list'),
     "types_not_a_list": (json.dumps([{**ENTRY, "eventTypes": "Sample.Audited"}]),
                          'entry 1: "eventTypes" must be a list of event type names'),
     "not_a_trigger": (json.dumps([ENTRY, {**ENTRY, "function": "say_hello"}]),

@@ -3,9 +3,10 @@
 Delivery is at least once, in no guaranteed order, with exponential-backoff retries and a
 dead-letter store, like an Event Grid subscription. Each trigger is one subscription; a
 subscriptions file (`DEVHOST_EVENTGRID_SUBSCRIPTIONS`) gives some of them the event-type filter
-the deployment gives them, so a trigger gets here only what Azure would send it. Chaos mode
-duplicates, delays and reorders deliveries so that consumers can prove they tolerate what Azure
-may do. The configured topic endpoint is never called: everything stays on this machine.
+(and the null-test advanced filters) the deployment gives them, so a trigger gets here only what
+Azure would send it. Chaos mode duplicates, delays and reorders deliveries so that consumers can
+prove they tolerate what Azure may do. The configured topic endpoint is never called: everything
+stays on this machine.
 """
 
 from __future__ import annotations
@@ -56,19 +57,49 @@ class SubscriptionsFileError(AppLoadError):
     """The subscriptions file cannot be read, or is not a list of filters devhost can honour."""
 
 
+# The advanced filter operators devhost honours: each tests whether the key holds a value.
+NULL_OPERATORS: Mapping[str, bool] = {"IsNullOrUndefined": False, "IsNotNull": True}
+_ENVELOPE_KEYS = ("id", "topic", "subject", "eventType", "dataVersion", "type", "source")
+
+
+@dataclass(frozen=True)
+class AdvancedFilter:
+    """`filter.advancedFilters[]`: `key` is an envelope field or `data.a.b`."""
+
+    operator: str
+    key: str
+
+    def accepts(self, event: Mapping[str, Any]) -> bool:
+        return (_value_at(event, self.key) is not None) == NULL_OPERATORS[self.operator]
+
+
+def _value_at(event: Mapping[str, Any], key: str) -> Any:
+    """The value a filter key names; envelope field names match ignoring case, as in Azure."""
+    first, *rest = key.split(".")
+    name = next((k for k in _ENVELOPE_KEYS if k.lower() == first.lower()), first)
+    value: Any = event.get(name)
+    for part in rest:
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
 @dataclass(frozen=True)
 class Subscriptions:
-    """Each trigger's `filter.includedEventTypes`; a trigger not named here gets every event."""
+    """Each trigger's `filter.includedEventTypes` and `filter.advancedFilters` (all must hold);
+    a trigger not named here gets every event."""
 
     source: Path | None = None
     included: Mapping[str, frozenset[str]] = field(default_factory=dict)  # lower-cased names
+    advanced: Mapping[str, tuple[AdvancedFilter, ...]] = field(default_factory=dict)
 
     def accepts(self, function: str, event: dict[str, Any]) -> bool:
         types = self.included.get(function.lower())
         if types is None:
             return True
         # Event Grid compares event types case-insensitively; CloudEvents name the field `type`.
-        return str(event.get("eventType") or event.get("type") or "").lower() in types
+        kind = str(event.get("eventType") or event.get("type") or "").lower()
+        return kind in types and all(f.accepts(event)
+                                     for f in self.advanced.get(function.lower(), ()))
 
 
 def read_subscriptions(app: LoadedApp, flag: Path | None) -> Subscriptions:
@@ -91,20 +122,27 @@ def read_subscriptions(app: LoadedApp, flag: Path | None) -> Subscriptions:
         raise SubscriptionsFileError(f'{path}: expected a JSON list of {{"function": '
                                      '"<Event Grid trigger>", "eventTypes": [...]}')
     included: dict[str, frozenset[str]] = {}
+    advanced: dict[str, tuple[AdvancedFilter, ...]] = {}
     for n, entry in enumerate(raw, 1):
         problem = _entry_problem(app, entry)
         if problem is None and entry["function"].lower() in included:
             problem = f"'{entry['function']}' already has an entry; give each function one"
         if problem is not None:
             raise SubscriptionsFileError(f"{path}: entry {n}: {problem}")
-        included[entry["function"].lower()] = frozenset(t.lower() for t in entry["eventTypes"])
-    return Subscriptions(path, included)
+        function = entry["function"].lower()
+        included[function] = frozenset(t.lower() for t in entry["eventTypes"])
+        advanced[function] = tuple(AdvancedFilter(f["operatorType"], f["key"])
+                                   for f in entry.get("advancedFilters", ()))
+    return Subscriptions(path, included, advanced)
 
 
 def _entry_problem(app: LoadedApp, entry: Any) -> str | None:
-    """What is wrong with one `{"function": name, "eventTypes": [type, ...]}` entry, if any."""
-    if not isinstance(entry, dict) or set(entry) != {"function", "eventTypes"}:
-        return 'expected an object with exactly the keys "function" and "eventTypes"'
+    """What is wrong with one `{"function": name, "eventTypes": [type, ...],
+    "advancedFilters"?: [...]}` entry, if any."""
+    if not isinstance(entry, dict) or not {"function", "eventTypes"} <= set(entry) or \
+            not set(entry) <= {"function", "eventTypes", "advancedFilters"}:
+        return ('expected an object with the keys "function" and "eventTypes" (and optionally '
+                '"advancedFilters")')
     name, types = entry["function"], entry["eventTypes"]
     if not isinstance(name, str) or not name:
         return '"function" must be a function name'
@@ -117,6 +155,21 @@ def _entry_problem(app: LoadedApp, entry: Any) -> str | None:
                 f"{triggers})")
     if not types:
         return f"'{name}' has an empty eventTypes list; leave it out to give it every event"
+    return _advanced_problem(entry.get("advancedFilters", []))
+
+
+def _advanced_problem(filters: Any) -> str | None:
+    """What devhost cannot honour in an `advancedFilters` list, if anything."""
+    if not isinstance(filters, list):
+        return '"advancedFilters" must be a list'
+    for f in filters:
+        if not isinstance(f, dict) or set(f) != {"operatorType", "key"} or \
+                not isinstance(f["key"], str) or not f["key"]:
+            return ('each advanced filter must be {"operatorType": ..., "key": ...} (devhost '
+                    f"honours {' and '.join(NULL_OPERATORS)}, which take no values)")
+        if f["operatorType"] not in NULL_OPERATORS:
+            return (f"advanced filter operator {f['operatorType']!r} is not one devhost honours "
+                    f"({', '.join(NULL_OPERATORS)})")
     return None
 
 

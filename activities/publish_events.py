@@ -1,7 +1,9 @@
 """``publish_events``: archive each event (idempotent by id) and send it to Event Grid; then,
 for a placement, start the order's fulfilment deadline watch (``orchestrators/deadline``).
 
-Activities run at least once, so the archive ignores ids it already holds, subscribers
+On Event Grid a stock event of the batch's order also rides on the order's event
+(``contracts/carrying.py``), so the views take both from one delivery; the archive keeps each
+event once. Activities run at least once, so the archive ignores ids it already holds, subscribers
 (projections) are idempotent by event id and version, and the watch start looks before it starts.
 The Event Grid output binding is flushed by the host after the function returns; a failed
 publish or start fails the activity and the orchestrator's retry options run it again.
@@ -19,6 +21,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from app_settings import get_settings
+from contracts.carrying import with_carried
 from contracts.events import Event, to_event_grid
 from observability.events import CORRELATION_FIELD, publishing
 from orchestrators.deadline.start import start_watch
@@ -57,7 +60,7 @@ async def publish_events(
     with publishing(events) as with_correlation:
         messages = [with_correlation(to_event_grid(Event.from_dict(event))) for event in events]
         added = event_archive().append(messages)
-        outbox.set([to_output_event(message) for message in messages])
+        outbox.set([to_output_event(message) for message in with_carried(messages)])
         if watched is not None:
             first = events[0] if events else {}
             await start_watch(client, str(watched), first.get(CORRELATION_FIELD),

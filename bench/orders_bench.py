@@ -45,7 +45,8 @@ UNIT_REASONS = {
     "entity Customer": "Customer.reserveCredit, in the same round as the stock",
     "entity Inventory": "Inventory.reserve per line (ops on a hot SKU share an invocation)",
     "activity publish_events": "archive + Event Grid, and the deadline watch's start",
-    "eventgrid project_views": "OrderPlaced (order views) and StockReserved (products view)",
+    "eventgrid project_views": "OrderPlaced, carrying its StockReserved events (order views and "
+                               "products view in one delivery)",
     "orchestration fulfilment_deadline": "the watch's first episode (its timer)",
 }
 SKUS = [f"BENCH-{i}" for i in range(10)]

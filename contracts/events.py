@@ -8,7 +8,9 @@ Wire shapes (camelCase):
   ``{subject}:{version}`` for the other streams (so ids of different streams never collide),
   ``subject`` is ``{stream}/{aggregateId}`` (``orders/o-1``, ``customers/c-1``, ``products/SKU-1``),
   ``eventType`` is the full type, ``dataVersion`` the contract version, ``data`` is
-  ``{"orderId"|"customerId"|"sku", "version", "occurredAt", "actor", "payload"}``.
+  ``{"orderId"|"customerId"|"sku", "version", "occurredAt", "actor", "payload"}``; on Event
+  Grid an order event may add ``carried`` and a stock event ``carriedBy``
+  (``contracts/carrying.py``).
 """
 
 from __future__ import annotations

@@ -266,7 +266,8 @@ module access 'modules/access.bicep' = {
   }
 }
 
-// One subscription per projection function (eventgrid-subscriptions.json: function, eventTypes).
+// One subscription per projection function (eventgrid-subscriptions.json: function, eventTypes,
+// advancedFilters).
 module subscriptions 'modules/eventgrid-subscription.bicep' = [for sub in (deployEventSubscriptions ? eventSubscriptions : []): {
   name: 'evgs-${sub.function}'
   dependsOn: [
@@ -277,6 +278,7 @@ module subscriptions 'modules/eventgrid-subscription.bicep' = [for sub in (deplo
     functionAppName: functionApp.outputs.name
     functionName: sub.function
     eventTypes: sub.eventTypes
+    advancedFilters: contains(sub, 'advancedFilters') ? sub.advancedFilters : []
     storageAccountId: storage.outputs.accountId
     deadLetterContainer: deadLetterContainer
   }

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
+from contracts.carrying import carried
 from contracts.events import EVENT_PAYLOADS, Event, from_event_grid
 from contracts.payload import CUSTOMERS_STREAM, ORDERS_STREAM, PRODUCTS_STREAM
 from observability.logs import get_logger
@@ -75,11 +76,14 @@ class Projector:
         self._open_name = open_name or open_sealed_name
 
     def handle(self, message: Mapping[str, Any]) -> None:
-        """Fold one Event Grid-shaped event; unknown event types are skipped, not failed."""
+        """Fold one Event Grid-shaped event and the events it carries
+        (``contracts/carrying.py``); unknown event types are skipped, not failed."""
         if message.get("eventType") not in EVENT_PAYLOADS:
             log.info("skipping event %s of unknown type", message.get("id"))
             return
         self.apply(from_event_grid(message))
+        for item in carried(message):
+            self.handle(item)
 
     def apply(self, event: Event) -> None:
         token = _fold_generations.set({**self._views.generations(), **self._generations})

@@ -13,6 +13,9 @@ param functionName string
 @description('Event types this projection folds (contracts/events.py EVENT_PAYLOADS keys).')
 param eventTypes array
 
+@description('Advanced filters ({operatorType, key}); all must hold. The views skip stock events their order event carries (contracts/carrying.py).')
+param advancedFilters array = []
+
 param storageAccountId string
 
 param deadLetterContainer string
@@ -49,6 +52,7 @@ resource subscription 'Microsoft.EventGrid/topics/eventSubscriptions@2022-06-15'
     }
     filter: {
       includedEventTypes: eventTypes
+      advancedFilters: advancedFilters
     }
     retryPolicy: {
       maxDeliveryAttempts: maxDeliveryAttempts

@@ -176,6 +176,8 @@ def test_subscriptions_are_what_main_bicep_deploys():
     assert destination["endpointType"] == "AzureFunction"
     assert destination["properties"]["resourceId"] == "${app.id}/functions/${functionName}"
     assert body["properties"]["filter"]["includedEventTypes"] == "eventTypes"
+    assert body["properties"]["filter"]["advancedFilters"] == "advancedFilters"
+    assert "advancedFilters" in loop["config"]["config"]["params"]
     assert body["properties"]["retryPolicy"]["maxDeliveryAttempts"] == "maxDeliveryAttempts"
     dead = body["properties"]["deadLetterWithResourceIdentity"]["deadLetterDestination"]
     assert dead["endpointType"] == "StorageBlob"

@@ -11,6 +11,8 @@ stock counts with the order event. Folds are idempotent by version, so a subscri
 that filter, which gets both copies, ends with the same views.
 
 The event archive keeps each event once, without these fields: carrying is a delivery concern.
+An order has at most 100 lines, so an order event carries at most ~40 KB of copies, well inside
+Event Grid's 1 MB per event.
 """
 
 from __future__ import annotations

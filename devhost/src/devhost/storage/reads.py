@@ -10,7 +10,7 @@ from typing import Any
 
 from devhost.partitions import STATEFUL_KINDS, Partitions
 from devhost.records import TERMINAL, Instance, InstanceFilter, WorkItem
-from devhost.storage.rows import instance_of, work_of
+from devhost.storage.rows import STATUS_COLUMNS, instance_of, status_of, work_of
 
 WORK_KINDS = ("ctrl", "orch", "activity", "entity", "eventgrid")
 
@@ -57,19 +57,28 @@ class Reads:
         rows = self._query("SELECT * FROM instances WHERE instance_id=?", (instance_id,))
         return instance_of(rows[0]) if rows else None
 
+    def instance_status(self, instance_id: str) -> Instance | None:
+        """The instance as a status read shows it: without its replay bookkeeping (`engine`
+        is empty), so for status JSON and history only."""
+        rows = self._query(f"SELECT {STATUS_COLUMNS} FROM instances WHERE instance_id=?",
+                           (instance_id,))
+        return status_of(rows[0]) if rows else None
+
     def instance_state(self, instance_id: str) -> tuple[str, str] | None:
         """(status, execution id): all an activity needs to know before it runs."""
         rows = self._query("SELECT status, execution_id FROM instances WHERE instance_id=?",
                            (instance_id,))
         return (rows[0]["status"], rows[0]["execution_id"]) if rows else None
 
-    def query_instances(self, match: InstanceFilter, limit: int,
-                        offset: int) -> list[Instance]:
-        """The instances the filter matches, oldest first (the management API's order)."""
+    def query_instances(self, match: InstanceFilter, limit: int, offset: int,
+                        engine: bool = True) -> list[Instance]:
+        """The instances the filter matches, oldest first (the management API's order);
+        without `engine`, as `instance_status` reads them."""
         where, args = instance_where(match)
-        sql = (f"SELECT * FROM instances {where} ORDER BY created_at, instance_id "
+        columns, of = ("*", instance_of) if engine else (STATUS_COLUMNS, status_of)
+        sql = (f"SELECT {columns} FROM instances {where} ORDER BY created_at, instance_id "
                "LIMIT ? OFFSET ?")
-        return [instance_of(r) for r in self._query(sql, [*args, limit, offset])]
+        return [of(r) for r in self._query(sql, [*args, limit, offset])]
 
     def count_instances(self, match: InstanceFilter) -> dict[str, int]:
         """How many instances the filter matches, per runtime status."""

@@ -163,6 +163,22 @@ def instance_of(row: sqlite3.Row) -> Instance:
     )
 
 
+# The columns a status read shows: all but `engine`, the replay bookkeeping (kilobytes of JSON
+# per instance), which a status read would parse only to throw away.
+STATUS_COLUMNS = ("instance_id, name, execution_id, status, input, output, custom_status, "
+                  "created_at, updated_at, parent")
+
+
+def status_of(row: sqlite3.Row) -> Instance:
+    """An instance read for its status (`STATUS_COLUMNS`): its `engine` is left empty, so it
+    serves status JSON and history, never a write back."""
+    return Instance(
+        instance_id=row[0], name=row[1], execution_id=row[2], status=row[3], input=row[4],
+        output=row[5], custom_status=row[6], created_at=row[7], updated_at=row[8],
+        parent=json.loads(row[9]) if row[9] else None,
+    )
+
+
 def work_of(row: sqlite3.Row) -> WorkItem:
     return WorkItem(id=row["id"], kind=row["kind"], target=row["target"],
                     payload=json.loads(row["payload"]), due=row["due"], tag=row["tag"])

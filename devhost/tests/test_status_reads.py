@@ -13,6 +13,8 @@ import pytest
 from aiohttp.test_utils import make_mocked_request
 from hypothesis import given
 from hypothesis import strategies as st
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 from devhost.durable import history as h
 from devhost.durable.api import DurableApi
@@ -117,6 +119,42 @@ def test_the_in_process_client_sees_what_the_sdk_would_decode(api: DurableApi) -
         assert with_history[0] == 200 and with_history[1]["historyEvents"] == []
 
     asyncio.run(run())
+
+
+def test_the_in_process_client_gets_the_start_answer_the_sdk_would_decode(
+        api: DurableApi) -> None:
+    async def start(name: str, instance_id: str | None, input_json: str | None) -> str:
+        assert (name, input_json) == ("place_order", json.dumps('{"a": 1}'))
+        return instance_id or "new-id"
+
+    api.ops.start = start  # type: ignore[attr-defined]
+
+    async def run() -> None:
+        client = InProcessClient(BASE, lambda request, tail: api.handle(
+            request, tail, "http://public"), asyncio.get_running_loop())
+        got = await client.post(BASE + "orchestrators/place_order/cmd-x", '{"a": 1}')
+        request = _WireRequest("POST", BASE + "orchestrators/place_order/cmd-x",
+                               json.dumps('{"a": 1}').encode())
+        response = await api.handle(request, "orchestrators/place_order/cmd-x",  # type: ignore[arg-type]
+                                   "http://public")
+        assert isinstance(response.body, bytes)
+        assert got == [202, json.loads(response.body)]
+        assert got[1]["id"] == "cmd-x" and got[1]["statusQueryGetUri"].startswith(
+            "http://public/instances/cmd-x?taskHub=hub")
+
+    asyncio.run(run())
+
+
+class _WireRequest:
+    """A request as the listener gets it: not the in-process client's."""
+
+    def __init__(self, method: str, url: str, body: bytes) -> None:
+        self.method, self.url, self._body = method, URL(url, encoded=True), body
+        self.query, self.headers = self.url.query, CIMultiDictProxy(CIMultiDict())
+        self.content_type = "application/json"
+
+    async def read(self) -> bytes:
+        return self._body
 
 
 def test_listing_instances_reads_the_same_bodies(api: DurableApi) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 from typing import Any
 from urllib.parse import quote, unquote
@@ -42,8 +43,15 @@ def _answer(request: web.Request, body: Any, status: int = 200,
     JSON and strings), so that skipping the round trip changes nothing the client sees."""
     if isinstance(request, InProcessRequest):
         request.decoded = body
-        return web.Response(status=status, headers=headers)
+        return _status_only(status)
     return _json(body, status, headers)
+
+
+@functools.cache
+def _status_only(status: int) -> web.Response:
+    """The in-process client's answer besides its values: only the status code, since the
+    SDK's client reads no header. Shared, so never sent nor changed."""
+    return web.Response(status=status)
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -215,14 +223,16 @@ class DurableApi:
         body = status_json(inst, history, _flag(q.get("showInput"), True),
                            _flag(q.get("showHistoryOutput"), False))
         if inst.status in ("Running", "Pending", "ContinuedAsNew", "Suspended"):
-            status, headers = 202, {"Location": str(request.url), "Retry-After": "5"}
+            status = 202
         else:
             failed_500 = inst.status == "Failed" and _flag(
                 q.get("returnInternalServerErrorOnFailure"), False)
-            status, headers = (500 if failed_500 else 200), None
-        if history is not None:  # shares the store's cached events: encoded, never handed out
-            return _json(body, status, headers)
-        return _answer(request, body, status, headers)
+            status = 500 if failed_500 else 200
+        if history is None and isinstance(request, InProcessRequest):
+            return _answer(request, body, status)  # no headers: the SDK reads none
+        headers = {"Location": str(request.url), "Retry-After": "5"} if status == 202 else None
+        # With history the body shares the store's cached events: encoded, never handed out.
+        return _json(body, status, headers)
 
     async def _instance_action(self, request: web.Request, rest: list[str],
                                base: str) -> web.Response:

@@ -13,6 +13,7 @@ import json
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from typing import Any, TypeVar
 
 from devhost.cluster import Peers
@@ -35,6 +36,10 @@ K = TypeVar("K")
 MAX_EVENTS_PER_EPISODE = 100
 INLINE_REPLAY_EVENTS = 64
 DELIVERY_LOG_SIZE = 10_000
+# The last episode's cost is kept for this many recently run instances: only an instance whose
+# fan-out is still running needs it (`_defer`), and one that waits for days (a deadline watch
+# per order) would otherwise keep an entry for good: the dict grew with every order.
+EPISODE_COSTS_KEPT = 4096
 HOST_RETRY_SECONDS = 1.0  # after devhost itself failed on a unit of work (a bug, a full disk)
 
 
@@ -59,7 +64,8 @@ class Runtime:
         self._wake = asyncio.Event()
         self._stopping = False
         self._changed: dict[str, asyncio.Event] = {}
-        self._episode_ms: dict[str, float] = {}  # last episode's cost per instance
+        # The last episode's cost per recently run instance (`EPISODE_COSTS_KEPT`).
+        self._episode_ms: OrderedDict[str, float] = OrderedDict()
         self._not_before: dict[str, float] = {}  # loop time a deferred target may run again
         self._item_not_before: dict[int, float] = {}  # the same for single work items
         self._deliveries_logged = 0
@@ -229,7 +235,7 @@ class Runtime:
         else:
             ep = await self.invoker.run_replay(runner.run)
         duration = (time.perf_counter() - t0) * 1000
-        self._episode_ms[target] = duration
+        self._episode_cost(target, duration)
         await self._commit_episode(ep, history, batch, now)
         self.stats.add("orchestration", inst.name, duration, ep.outcome)
         if log.isEnabledFor(logging.INFO):
@@ -237,6 +243,13 @@ class Runtime:
                                  "outcome": ep.outcome, "events": len(events),
                                  "durationMs": round(duration, 2)}))
         return None
+
+    def _episode_cost(self, target: str, duration_ms: float) -> None:
+        costs = self._episode_ms
+        costs[target] = duration_ms
+        costs.move_to_end(target)
+        while len(costs) > EPISODE_COSTS_KEPT:
+            costs.popitem(last=False)
 
     def _select(self, inst: Instance, msgs: list[WorkItem],
                 batch: Batch) -> tuple[list[dict[str, Any]], bool]:

@@ -125,6 +125,21 @@ def test_cached_history_follows_appends_and_resets(tmp_path: Path) -> None:
     assert reopened.history(inst) == []
 
 
+def test_an_ended_instance_leaves_the_history_cache(tmp_path: Path) -> None:
+    store = Store(tmp_path / "d.db")
+    ev = {"EventType": 12, "EventId": -1, "IsPlayed": False, "Timestamp": "t"}
+    running = [Instance(f"i{n}", "o", "e", "Running", None, 1.0, 1.0) for n in range(50)]
+    store.commit(Batch(history=[(i.instance_id, 0, ev) for i in running]))
+    for inst in running:
+        store.history(inst)
+    assert len(store._histories) == 50
+    for inst in running[:40]:
+        inst.status = "Completed"
+    store.commit(Batch(instances=running[:40], history=[(i.instance_id, 1, ev) for i in running]))
+    assert set(store._histories) == {i.instance_id for i in running[40:]}
+    assert len(store.history(running[0])) == 2  # still readable, from the database
+
+
 def test_a_new_execution_written_by_another_process_is_not_served_from_cache(
         tmp_path: Path) -> None:
     """Another process may purge an instance and start it again; the new execution id tells."""

@@ -219,6 +219,11 @@ class Store(Reads, GroupCommit):
                     cached[1].append(ev)
                 else:
                     self._histories.pop(iid)
+        # An ended instance runs no more episodes (a rewind or a late message reads it again):
+        # its events held a cache slot until 2,000 newer instances pushed them out.
+        for inst in batch.instances:
+            if inst.terminal:
+                self._histories.pop(inst.instance_id, None)
 
     def delete_deadletter(self, dl_id: int) -> None:
         with self._tx() as db:

@@ -10,7 +10,7 @@ from typing import Any
 
 from devhost.partitions import STATEFUL_KINDS, Partitions
 from devhost.records import TERMINAL, Instance, InstanceFilter, WorkItem
-from devhost.storage.rows import STATUS_COLUMNS, instance_of, status_of, work_of
+from devhost.storage.rows import STATUS_COLUMNS, instance_of, prefix_end, status_of, work_of
 
 WORK_KINDS = ("ctrl", "orch", "activity", "entity", "eventgrid")
 
@@ -20,8 +20,9 @@ def instance_where(match: InstanceFilter) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     args: list[Any] = []
     if match.prefix:
-        clauses.append("substr(instance_id, 1, ?) = ?")
-        args += [len(match.prefix), match.prefix]
+        # A range of the primary key: `substr(...) = ?` read every instance there is.
+        clauses.append("instance_id >= ? AND instance_id < ?")
+        args += [match.prefix, prefix_end(match.prefix)]
     if match.name:
         clauses.append("lower(name) = lower(?)")
         args.append(match.name)

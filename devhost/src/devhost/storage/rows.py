@@ -99,6 +99,11 @@ def encode(batch: Batch) -> Rows:
          for fn, event, reason, attempts, at in batch.deadletters])
 
 
+def prefix_end(prefix: str) -> str:
+    """The least text after every text that starts with `prefix` (in SQLite's BINARY order)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
 def apply(db: sqlite3.Connection, rows: Rows) -> list[int]:
     batch = rows.batch
     new_ids: list[int] = []
@@ -119,8 +124,10 @@ def apply(db: sqlite3.Connection, rows: Rows) -> list[int]:
     for tag in batch.cancel_tags:
         db.execute("DELETE FROM work WHERE tag=?", (tag,))
     for prefix in batch.cancel_prefixes:
-        db.execute("DELETE FROM work WHERE tag IS NOT NULL AND substr(tag, 1, ?)=?",
-                   (len(prefix), prefix))
+        # A range of the tag index: `substr(tag, ...) = ?` read every tagged row, every timer
+        # still pending (an app's day-long timers: one per order), on every completion.
+        db.execute("DELETE FROM work WHERE tag IS NOT NULL AND tag >= ? AND tag < ?",
+                   (prefix, prefix_end(prefix)))
     for work in rows.work:
         cur = db.execute("INSERT INTO work (kind, target, payload, due, tag, created) "
                          "VALUES (?,?,?,?,?,?)", work)

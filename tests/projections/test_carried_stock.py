@@ -8,6 +8,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_projection_properties import project
 
 from contracts.carrying import CARRIED, CARRIED_BY, carried, with_carried
 from contracts.customer_events import CreditReserved, CustomerRegistered
@@ -16,10 +17,6 @@ from contracts.inventory_events import ProductPriced, StockAdjusted, StockReleas
 from contracts.order_events import OrderCancelled, OrderPlaced
 from contracts.payload import EventPayload
 from contracts.values import OrderLine, ShippingAddress
-from projections.projector import Projector
-from readmodels.sqlite_cache import SqliteQueryCache
-from readmodels.sqlite_views import SqliteViewStore
-from readmodels.views import VIEWS
 
 ADDRESS = ShippingAddress("enc:n", "enc:s", "enc:c", "enc:z", "DE")
 
@@ -91,14 +88,6 @@ def batches(draw: st.DrawFn) -> list[list[dict[str, Any]]]:
             out.append(placement(event, f"o-{n}", lines, stock))
             placed.append((f"o-{n}", lines))
     return out
-
-
-def project(messages: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    views = SqliteViewStore(":memory:")
-    projector = Projector(views, SqliteQueryCache(":memory:", 60))
-    for message in messages:
-        projector.handle(message)
-    return {view: list(views.scan(view)) for view in VIEWS}
 
 
 def subscribed(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
